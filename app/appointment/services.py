@@ -1,0 +1,298 @@
+"""Booking, rescheduling, cancelling and closing appointments.
+
+The exclusion constraint ``appointment_no_double_booking`` is the authority on overlaps: no
+lock or prior read can prevent two inserts racing for a slot that has no row yet, so the
+insert runs in a savepoint and its exclusion violation becomes ``ConflictError`` (HTTP 409).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime, timedelta
+
+import psycopg.errors
+from booking_api.exceptions import ApplicationError, ConflictError, NotAllowedError
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from notification.models import SmsKind
+from notification.services import sms_cancel_pending, sms_queue
+from salon.models import Salon, Service, StaffMember
+from salon.permissions import can_work_salon
+
+from appointment.availability import compute_slots
+from appointment.models import EXCLUSION_CONSTRAINT_NAME, Appointment, AppointmentStatus
+
+
+class IdempotencyMismatch(ApplicationError):
+    status_code = 422
+    code = "idempotency_key_reused"
+
+
+def _constraint_name(exc: IntegrityError) -> str | None:
+    cause = exc.__cause__
+    diag = getattr(cause, "diag", None)
+    return getattr(diag, "constraint_name", None)
+
+
+def _is_double_booking(exc: IntegrityError) -> bool:
+    return isinstance(exc.__cause__, psycopg.errors.ExclusionViolation) and (
+        _constraint_name(exc) == EXCLUSION_CONSTRAINT_NAME
+    )
+
+
+def _fingerprint(**parts) -> str:
+    canonical = json.dumps(parts, sort_keys=True, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _fmt(appointment: Appointment) -> str:
+    local = appointment.starts_at.astimezone(appointment.salon.tz)
+    return local.strftime("%a %d %b %Y %H:%M")
+
+
+def _validate_slot(
+    *, salon: Salon, service: Service, staff: StaffMember, starts_at: datetime, now: datetime
+) -> None:
+    if starts_at <= now:
+        raise ValidationError({"starts_at": "This time is in the past."})
+    day = starts_at.astimezone(salon.tz).date()
+    offered = compute_slots(
+        salon=salon,
+        service=service,
+        day=day,
+        staff_id=staff.pk,
+        now=now,
+        include_appointments=False,
+    )
+    if not any(slot.start == starts_at for slot in offered):
+        raise ValidationError(
+            {
+                "starts_at": "This time is not bookable for this staff member "
+                "(opening hours, working hours, time off, lead time or booking horizon)."
+            }
+        )
+
+
+def _resolve(salon: Salon, service_id: int, staff_id: int) -> tuple[Service, StaffMember]:
+    service = Service.objects.filter(pk=service_id, salon=salon, is_active=True).first()
+    if service is None:
+        raise ValidationError({"service": "This salon offers no such service."})
+    staff = StaffMember.objects.filter(pk=staff_id, salon=salon, is_active=True).first()
+    if staff is None:
+        raise ValidationError({"staff": "No such staff member at this salon."})
+    if not service.staff.filter(pk=staff.pk).exists():
+        raise ValidationError({"service": "This staff member does not offer this service."})
+    return service, staff
+
+
+def _queue_booking_sms(appointment: Appointment, kind: SmsKind, text: str) -> None:
+    customer = appointment.customer
+    if not customer.phone_verified:
+        return
+    sms_queue(kind=kind, to=customer.phone, body=text, user=customer, appointment=appointment)
+    remind_at = appointment.starts_at - timedelta(minutes=settings.SMS_REMINDER_BEFORE_MINUTES)
+    if remind_at > timezone.now():
+        sms_queue(
+            kind=SmsKind.REMINDER,
+            to=customer.phone,
+            body=f"Reminder: {appointment.service.name} at {appointment.salon.name} "
+            f"on {_fmt(appointment)}.",
+            user=customer,
+            appointment=appointment,
+            send_after=remind_at,
+        )
+
+
+def appointment_book(
+    *,
+    customer,
+    salon: Salon,
+    service_id: int,
+    staff_id: int,
+    starts_at: datetime,
+    notes: str = "",
+    idempotency_key: str | None = None,
+    now: datetime | None = None,
+) -> tuple[Appointment, bool]:
+    """Book and return ``(appointment, created)``. A repeated ``idempotency_key`` with the same
+    request returns the first booking (``created`` False)."""
+    now = now or timezone.now()
+    fingerprint = _fingerprint(
+        salon=salon.pk,
+        service=service_id,
+        staff=staff_id,
+        starts_at=starts_at.astimezone(UTC).isoformat(),
+        notes=notes,
+    )
+    if idempotency_key:
+        existing = _replay(customer, idempotency_key, fingerprint)
+        if existing:
+            return existing, False
+
+    service, staff = _resolve(salon, service_id, staff_id)
+    _validate_slot(salon=salon, service=service, staff=staff, starts_at=starts_at, now=now)
+    ends_at = starts_at + timedelta(minutes=service.duration_minutes)
+    appointment = Appointment(
+        salon=salon,
+        staff=staff,
+        service=service,
+        customer=customer,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        blocked_until=ends_at + timedelta(minutes=service.buffer_minutes),
+        price=service.price,
+        currency=service.currency,
+        notes=notes,
+        idempotency_key=idempotency_key or None,
+        request_fingerprint=fingerprint,
+    )
+    with transaction.atomic():
+        try:
+            with transaction.atomic():  # savepoint: the violation must not poison the outer one
+                appointment.save()
+        except IntegrityError as exc:
+            if _is_double_booking(exc):
+                raise ConflictError("This slot has just been taken. Pick another time.") from exc
+            if idempotency_key and _constraint_name(exc) == "appointment_idempotency_key_unique":
+                replay = _replay(customer, idempotency_key, fingerprint)
+                if replay:
+                    return replay, False
+            raise
+        _queue_booking_sms(
+            appointment,
+            SmsKind.CONFIRMATION,
+            f"Booked: {service.name} with {staff.display_name} at {salon.name} on "
+            f"{_fmt(appointment)}. Ref #{appointment.pk}.",
+        )
+    return appointment, True
+
+
+def _replay(customer, key: str, fingerprint: str) -> Appointment | None:
+    existing = Appointment.objects.filter(customer=customer, idempotency_key=key).first()
+    if existing is None:
+        return None
+    if existing.request_fingerprint != fingerprint:
+        raise IdempotencyMismatch("This Idempotency-Key was used for a different booking request.")
+    return existing
+
+
+def _lock(appointment: Appointment) -> Appointment:
+    return (
+        Appointment.objects.select_for_update(of=("self",))
+        .select_related("salon", "service", "staff", "customer")
+        .get(pk=appointment.pk)
+    )
+
+
+def _check_customer_window(user, appointment: Appointment, now: datetime, action: str) -> None:
+    """Customers change a booking only before the salon's cancellation window opens;
+    staff and owners may always."""
+    if can_work_salon(user, appointment.salon):
+        return
+    if appointment.customer_id != user.pk:
+        raise NotAllowedError("This is not your appointment.")
+    deadline = appointment.starts_at - timedelta(
+        minutes=appointment.salon.cancellation_window_minutes
+    )
+    if now > deadline:
+        raise ValidationError(
+            {"detail": f"Too late to {action}: the salon's cancellation window has passed."}
+        )
+
+
+@transaction.atomic
+def appointment_cancel(
+    *, user, appointment: Appointment, now: datetime | None = None
+) -> Appointment:
+    now = now or timezone.now()
+    appointment = _lock(appointment)
+    if appointment.status != AppointmentStatus.BOOKED:
+        raise ConflictError(f"The appointment is {appointment.get_status_display().lower()}.")
+    _check_customer_window(user, appointment, now, "cancel")
+    appointment.status = AppointmentStatus.CANCELLED
+    appointment.cancelled_at = now
+    appointment.cancelled_by = user
+    appointment.save(update_fields=["status", "cancelled_at", "cancelled_by", "updated_at"])
+    sms_cancel_pending(appointment=appointment, kinds=(SmsKind.REMINDER,))
+    if appointment.customer.phone_verified:
+        sms_queue(
+            kind=SmsKind.CANCELLATION,
+            to=appointment.customer.phone,
+            body=f"Cancelled: {appointment.service.name} at {appointment.salon.name} on "
+            f"{_fmt(appointment)}. Ref #{appointment.pk}.",
+            user=appointment.customer,
+            appointment=appointment,
+        )
+    return appointment
+
+
+@transaction.atomic
+def appointment_reschedule(
+    *,
+    user,
+    appointment: Appointment,
+    starts_at: datetime,
+    staff_id: int | None = None,
+    now: datetime | None = None,
+) -> Appointment:
+    now = now or timezone.now()
+    appointment = _lock(appointment)
+    if appointment.status != AppointmentStatus.BOOKED:
+        raise ConflictError(f"The appointment is {appointment.get_status_display().lower()}.")
+    _check_customer_window(user, appointment, now, "reschedule")
+    salon = appointment.salon
+    service, staff = _resolve(salon, appointment.service_id, staff_id or appointment.staff_id)
+    _validate_slot(salon=salon, service=service, staff=staff, starts_at=starts_at, now=now)
+    old_text = _fmt(appointment)
+    appointment.staff = staff
+    appointment.starts_at = starts_at
+    appointment.ends_at = starts_at + timedelta(minutes=service.duration_minutes)
+    appointment.blocked_until = appointment.ends_at + timedelta(minutes=service.buffer_minutes)
+    try:
+        with transaction.atomic():
+            appointment.save(
+                update_fields=["staff", "starts_at", "ends_at", "blocked_until", "updated_at"]
+            )
+    except IntegrityError as exc:
+        if _is_double_booking(exc):
+            raise ConflictError("This slot is taken. Pick another time.") from exc
+        raise
+    sms_cancel_pending(appointment=appointment, kinds=(SmsKind.REMINDER,))
+    _queue_booking_sms(
+        appointment,
+        SmsKind.RESCHEDULE,
+        f"Moved: {service.name} at {salon.name} from {old_text} to {_fmt(appointment)} "
+        f"with {staff.display_name}. Ref #{appointment.pk}.",
+    )
+    return appointment
+
+
+def _close(user, appointment: Appointment, status: AppointmentStatus, now: datetime) -> Appointment:
+    appointment = _lock(appointment)
+    if not can_work_salon(user, appointment.salon):
+        raise NotAllowedError("Only the salon's staff can do this.")
+    if appointment.status != AppointmentStatus.BOOKED:
+        raise ConflictError(f"The appointment is {appointment.get_status_display().lower()}.")
+    if appointment.starts_at > now:
+        raise ValidationError({"detail": "The appointment has not started yet."})
+    appointment.status = status
+    appointment.save(update_fields=["status", "updated_at"])
+    sms_cancel_pending(appointment=appointment, kinds=(SmsKind.REMINDER,))
+    return appointment
+
+
+@transaction.atomic
+def appointment_complete(
+    *, user, appointment: Appointment, now: datetime | None = None
+) -> Appointment:
+    return _close(user, appointment, AppointmentStatus.COMPLETED, now or timezone.now())
+
+
+@transaction.atomic
+def appointment_mark_no_show(
+    *, user, appointment: Appointment, now: datetime | None = None
+) -> Appointment:
+    return _close(user, appointment, AppointmentStatus.NO_SHOW, now or timezone.now())
