@@ -25,6 +25,9 @@ Interval = tuple[datetime, datetime]
 
 @dataclass(frozen=True)
 class Slot:
+    """Start and end are UTC. (Python compares two datetimes of the same zone by wall clock,
+    ignoring ``fold``, which is wrong in the repeated hour; UTC avoids that.)"""
+
     start: datetime
     end: datetime
     staff_ids: tuple[int, ...]
@@ -143,6 +146,6 @@ def compute_slots(
                     and not _overlaps(start, start + blocked, busy[sid])
                 )
                 if available:
-                    slots.append(Slot(start.astimezone(tz), end.astimezone(tz), available))
+                    slots.append(Slot(start, end, available))
             start += step
     return slots

@@ -67,7 +67,8 @@ def _validate_slot(
         now=now,
         include_appointments=False,
     )
-    if not any(slot.start == starts_at for slot in offered):
+    starts_utc = starts_at.astimezone(UTC)
+    if not any(slot.start == starts_utc for slot in offered):
         raise ValidationError(
             {
                 "starts_at": "This time is not bookable for this staff member "

@@ -439,7 +439,11 @@ class AvailabilityApi(APIView):
         # Times in the salon's zone, with their UTC offset (DRF would convert them to UTC).
         return Response(
             [
-                {"start": s.start.isoformat(), "end": s.end.isoformat(), "staff_ids": s.staff_ids}
+                {
+                    "start": s.start.astimezone(salon.tz).isoformat(),
+                    "end": s.end.astimezone(salon.tz).isoformat(),
+                    "staff_ids": s.staff_ids,
+                }
                 for s in slots
             ]
         )

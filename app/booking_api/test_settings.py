@@ -1,0 +1,24 @@
+"""Settings for the test suite: production settings plus a stub broker and fast hashing.
+
+DATABASE_URL and REDIS_URL still come from the environment (defaults: local services).
+"""
+
+import os
+
+os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key-not-for-production-0123456789")
+
+from booking_api.settings import *  # noqa: F403
+from booking_api.settings import DRAMATIQ_BROKER
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+DRAMATIQ_BROKER = {
+    **DRAMATIQ_BROKER,
+    "BROKER": "dramatiq.brokers.stub.StubBroker",
+    "OPTIONS": {},
+}
+SMS_BACKEND = "notification.backends.ConsoleBackend"
+TWILIO_SID = "AC00000000000000000000000000000000"
+TWILIO_TOKEN = "test-token"
+TWILIO_PHONE_NUMBER = "+15005550006"
+CONN_MAX_AGE = 0
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405

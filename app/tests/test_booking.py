@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from appointment.models import Appointment, AppointmentStatus
+from notification.models import SmsKind, SmsMessage
+
+
+def book(client, world, start, *, staff=None, service=None, **extra):
+    return client.post(
+        "/api/appointments/",
+        {
+            "salon": world.salon.pk,
+            "service": (service or world.service).pk,
+            "staff": (staff or world.staff).pk,
+            "starts_at": start.isoformat(),
+        },
+        format="json",
+        **extra,
+    )
+
+
+def test_book_then_slot_disappears_and_sms_logged(
+    world, client_for, django_capture_on_commit_callbacks
+):
+    day = world.bookable_day
+    client = client_for(world.customer)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = book(client, world, world.local(day, 10))
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["status"] == "booked"
+    assert len(callbacks) == 2  # confirmation now, reminder later
+
+    appointment = Appointment.objects.get(pk=body["id"])
+    assert appointment.ends_at - appointment.starts_at == timedelta(minutes=30)
+    assert appointment.blocked_until - appointment.ends_at == timedelta(minutes=10)
+    kinds = set(SmsMessage.objects.filter(appointment=appointment).values_list("kind", flat=True))
+    assert kinds == {SmsKind.CONFIRMATION, SmsKind.REMINDER}
+
+    slots = client.get(
+        f"/api/salons/{world.salon.pk}/availability",
+        {"service": world.service.pk, "date": day.isoformat()},
+    ).json()
+    starts = {s["start"] for s in slots}
+    # Booked: [10:00, 10:40) with the buffer. A new one needs [start, start + 40min) free.
+    for hour, minute in ((9, 30), (9, 45), (10, 0), (10, 15), (10, 30)):
+        assert world.local(day, hour, minute).isoformat() not in starts
+    assert world.local(day, 9, 15).isoformat() in starts  # 09:15-09:55 incl. buffer
+    assert world.local(day, 10, 45).isoformat() in starts
+
+
+def test_overlap_is_409(world, client_for):
+    day = world.bookable_day
+    first = book(client_for(world.customer), world, world.local(day, 11))
+    assert first.status_code == 201
+    second = book(client_for(world.other_customer), world, world.local(day, 11, 15))
+    assert second.status_code == 409
+    assert second.json()["code"] == "conflict"
+
+
+def test_buffer_blocks_back_to_back(world, client_for):
+    day = world.bookable_day
+    assert book(client_for(world.customer), world, world.local(day, 11)).status_code == 201
+    # 11:30 is inside the 10-minute buffer after the 11:00-11:30 appointment.
+    assert (
+        book(client_for(world.other_customer), world, world.local(day, 11, 30)).status_code == 409
+    )
+    assert (
+        book(client_for(world.other_customer), world, world.local(day, 11, 45)).status_code == 201
+    )
+
+
+def test_database_constraint_rejects_overlap_directly(world):
+    from django.db import IntegrityError, transaction
+
+    day = world.bookable_day
+    start = world.local(day, 12)
+    common = dict(
+        salon=world.salon, staff=world.staff, service=world.service, price=1, currency="EUR"
+    )
+    Appointment.objects.create(
+        customer=world.customer,
+        starts_at=start,
+        ends_at=start + timedelta(minutes=30),
+        blocked_until=start + timedelta(minutes=40),
+        **common,
+    )
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Appointment.objects.create(
+            customer=world.other_customer,
+            starts_at=start + timedelta(minutes=39),
+            ends_at=start + timedelta(minutes=69),
+            blocked_until=start + timedelta(minutes=79),
+            **common,
+        )
+    # A cancelled appointment frees the time.
+    Appointment.objects.filter(starts_at=start).update(status=AppointmentStatus.CANCELLED)
+    Appointment.objects.create(
+        customer=world.other_customer,
+        starts_at=start,
+        ends_at=start + timedelta(minutes=30),
+        blocked_until=start + timedelta(minutes=40),
+        **common,
+    )
