@@ -118,6 +118,15 @@ DRAMATIQ_BROKER = {
 DRAMATIQ_TASKS_DATABASE = "default"
 DRAMATIQ_AUTODISCOVER_MODULES = ["tasks"]
 
+# Shared by all processes: allauth's rate limits must count across gunicorn workers and tasks.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "booking",
+    }
+}
+
 # --- Static files ---------------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = env.str("DJANGO_STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
@@ -145,6 +154,8 @@ ACCOUNT_UNIQUE_EMAIL = True
 # email verification is optional, phone verification happens by SMS code in our own API.
 ACCOUNT_EMAIL_VERIFICATION = env.str("DJANGO_ACCOUNT_EMAIL_VERIFICATION", default="none")
 ACCOUNT_ADAPTER = "user.adapters.AccountAdapter"
+# Behind the ALB the client address is the last hop of X-Forwarded-For (1 trusted proxy).
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("ALLAUTH_TRUSTED_PROXY_COUNT", default=0)
 HEADLESS_ONLY = True
 HEADLESS_CLIENTS = ("app",)
 HEADLESS_TOKEN_STRATEGY = "allauth.headless.tokens.strategies.jwt.JWTTokenStrategy"

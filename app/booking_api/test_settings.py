@@ -22,3 +22,11 @@ TWILIO_TOKEN = "test-token"
 TWILIO_PHONE_NUMBER = "+15005550006"
 CONN_MAX_AGE = 0
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+# Every test logs in from 127.0.0.1: allauth's per-IP login limits would trip.
+ACCOUNT_RATE_LIMITS = False
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# The manifest storage needs collectstatic to have run; tests do not run it.
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
