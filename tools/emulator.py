@@ -7,24 +7,34 @@
     emulator.py reset --port 5000              forget every emulated resource
     emulator.py url   --port 5000              print only the endpoint URL
 
+Every AWS call answered is appended to .run/emulator-calls.jsonl (service, operation, time), so
+benchmarks and tests can count and order API calls at the emulator.
+
 The Makefile drives this; see `make help`. State lives in .run/ (PID file and log).
 """
 
 from __future__ import annotations
 
 import argparse
+import io
+import json
 import os
+import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import moto_patches  # noqa: E402  (needs the path above)
+import moto_patches  # found through the path above
 
 HOST = "127.0.0.1"
 RUN_DIR = Path(__file__).resolve().parent.parent / ".run"
@@ -55,29 +65,125 @@ def _read_pid(pidfile: Path) -> int | None:
     return pid
 
 
-def serve(port: int) -> None:
-    # Attaching AWS managed policies (AmazonECSTaskExecutionRolePolicy, ...) needs them loaded.
-    os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
-    moto_patches.apply_all()
-    from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+@dataclass(frozen=True)
+class Call:
+    """One AWS API call the emulator answered: when, which service, which operation."""
 
-    server = ThreadedMotoServer(ip_address=HOST, port=port, verbose=False)
-    server.start()
-    print(f"emulator listening on {endpoint_url(port)}", flush=True)
-    stop = False
-
-    def _stop(signum: int, frame: object) -> None:
-        nonlocal stop
-        stop = True
-
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
-    while not stop:
-        time.sleep(0.2)
-    server.stop()
+    at: float
+    service: str
+    action: str
 
 
-def up(port: int, pidfile: Path, logfile: Path) -> int:
+_CREDENTIAL_SCOPE = re.compile(r"Credential=[^/]+/[^/]+/[^/]+/([^/]+)/")
+
+
+def _describe_request(environ: dict[str, Any]) -> tuple[str, str]:
+    """(service, operation) of a signed AWS request, without disturbing the body for moto."""
+    match = _CREDENTIAL_SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
+    service = match.group(1) if match else "unsigned"
+    target = environ.get("HTTP_X_AMZ_TARGET")
+    if target:  # JSON protocols: "AmazonEC2ContainerServiceV20141113.DescribeServices"
+        return service, target.rsplit(".", 1)[-1]
+    query = parse_qs(environ.get("QUERY_STRING", ""))
+    if "Action" in query:
+        return service, query["Action"][0]
+    if environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded"):
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(body)  # hand moto the same bytes
+        action = parse_qs(body.decode("utf-8", "replace")).get("Action")
+        if action:
+            return service, action[0]
+    # REST protocols (S3, Route 53, ...): the method and path are the operation.
+    return service, f"{environ.get('REQUEST_METHOD')} {environ.get('PATH_INFO', '')}"
+
+
+class Emulator:
+    """moto's server with our fidelity patches, recording every AWS call it answers.
+
+    Used by `emulator.py serve` and, in-process, by the test suite, which can then inspect the
+    calls (order, count) and drive emulator state directly.
+    """
+
+    def __init__(self, port: int = 0, call_log: Path | None = None) -> None:
+        # Attaching AWS managed policies (AmazonECSTaskExecutionRolePolicy, ...) needs them loaded.
+        os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+        moto_patches.apply_all()
+        self._requested_port = port
+        self._call_log = call_log
+        self._lock = threading.Lock()
+        self.calls: list[Call] = []
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
+
+    def _app(self, environ: dict[str, Any], start_response: Any) -> Any:
+        if not environ.get("PATH_INFO", "").startswith("/moto-api"):
+            service, action = _describe_request(environ)
+            call = Call(time.time(), service, action)
+            with self._lock:
+                self.calls.append(call)
+                if self._call_log:
+                    with self._call_log.open("a") as log:
+                        log.write(json.dumps(asdict(call)) + "\n")
+        return self._moto(environ, start_response)
+
+    def start(self) -> Emulator:
+        from moto.moto_server.werkzeug_app import (
+            DomainDispatcherApplication,
+            MotoRequestHandler,
+            create_backend_app,
+        )
+        from werkzeug.serving import make_server
+
+        self._moto = DomainDispatcherApplication(create_backend_app)
+        self._server = make_server(HOST, self._requested_port, self._app, threaded=True,
+                                   request_handler=MotoRequestHandler)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
+
+    @property
+    def url(self) -> str:
+        return endpoint_url(self.port)
+
+    def client(self, service: str, region: str = "us-east-1") -> Any:
+        """A boto3 client for this emulator (dummy credentials: moto checks none)."""
+        import boto3
+
+        return boto3.client(service, endpoint_url=self.url, region_name=region,
+                            aws_access_key_id="emulator", aws_secret_access_key="emulator")
+
+    def reset(self) -> None:
+        """Forget every emulated resource and every recorded call."""
+        request = urllib.request.Request(f"{self.url}/moto-api/reset", method="POST")
+        with urllib.request.urlopen(request, timeout=10):
+            pass
+        with self._lock:
+            self.calls.clear()
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread is not None:
+            self._thread.join()
+
+
+def serve(port: int, call_log: Path | None) -> None:
+    emulator = Emulator(port, call_log).start()
+    print(f"emulator listening on {emulator.url}", flush=True)
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    signal.signal(signal.SIGINT, lambda *_: stopping.set())
+    stopping.wait()
+    emulator.stop()
+
+
+def up(port: int, pidfile: Path, logfile: Path, call_log: Path) -> int:
     pid = _read_pid(pidfile)
     if pid and is_answering(port):
         print(f"emulator already running (pid {pid}) on {endpoint_url(port)}")
@@ -89,7 +195,8 @@ def up(port: int, pidfile: Path, logfile: Path) -> int:
     pidfile.parent.mkdir(parents=True, exist_ok=True)
     with logfile.open("ab") as log:
         proc = subprocess.Popen(
-            [sys.executable, __file__, "serve", "--port", str(port)],
+            [sys.executable, __file__, "serve", "--port", str(port),
+             "--call-log", str(call_log)],
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
@@ -145,12 +252,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=int(os.environ.get("EMULATOR_PORT", "5000")))
     parser.add_argument("--pidfile", type=Path, default=RUN_DIR / "emulator.pid")
     parser.add_argument("--logfile", type=Path, default=RUN_DIR / "emulator.log")
+    parser.add_argument("--call-log", type=Path, default=RUN_DIR / "emulator-calls.jsonl",
+                        help="JSON lines, one per AWS call answered (for counting and ordering)")
     args = parser.parse_args(argv)
     if args.command == "serve":
-        serve(args.port)
+        serve(args.port, args.call_log)
         return 0
     if args.command == "up":
-        return up(args.port, args.pidfile, args.logfile)
+        return up(args.port, args.pidfile, args.logfile, args.call_log)
     if args.command == "down":
         return down(args.pidfile)
     if args.command == "reset":

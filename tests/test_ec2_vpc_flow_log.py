@@ -1,0 +1,103 @@
+"""booking.aws.ec2_vpc_flow_log against the emulator: create, idempotence, check mode, replace."""
+
+from __future__ import annotations
+
+import pytest
+
+MODULE = "booking.aws.ec2_vpc_flow_log"
+GROUP = "/aws/vpc/test-flow-logs"
+
+
+@pytest.fixture
+def vpc_and_role(fresh_emulator, aws):
+    vpc_id = aws("ec2").create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+    aws("logs").create_log_group(logGroupName=GROUP)
+    role_arn = aws("iam").create_role(
+        RoleName="flow-logs", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    other_arn = aws("iam").create_role(
+        RoleName="flow-logs-2", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    return vpc_id, role_arn, other_arn
+
+
+def _flow_logs(aws, vpc_id):
+    logs = aws("ec2").describe_flow_logs()["FlowLogs"]
+    return [f for f in logs if f["ResourceId"] == vpc_id]
+
+
+def _args(vpc_id, role_arn, **overrides):
+    return {"resource_id": vpc_id, "log_group_name": GROUP,
+            "deliver_logs_permission_arn": role_arn, "tags": {"Project": "t"}, **overrides}
+
+
+def test_check_mode_on_nothing_reports_a_change_and_creates_nothing(ansible, aws, vpc_and_role):
+    vpc_id, role_arn, _ = vpc_and_role
+    result = ansible.module(MODULE, _args(vpc_id, role_arn), check=True, diff=True)
+    assert result["changed"] is True
+    assert result["diff"]["before"] == {}
+    assert result["diff"]["after"]["TrafficType"] == "ALL"
+    assert _flow_logs(aws, vpc_id) == []
+
+
+def test_creates_once_then_reports_no_change(ansible, aws, vpc_and_role):
+    vpc_id, role_arn, _ = vpc_and_role
+    first = ansible.module(MODULE, _args(vpc_id, role_arn))
+    assert first["changed"] is True, first
+    [flow_log] = _flow_logs(aws, vpc_id)
+    assert flow_log["LogGroupName"] == GROUP
+    assert flow_log["DeliverLogsPermissionArn"] == role_arn
+    assert flow_log["TrafficType"] == "ALL"
+    assert {"Key": "Project", "Value": "t"} in flow_log["Tags"]
+
+    second = ansible.module(MODULE, _args(vpc_id, role_arn))
+    assert second["changed"] is False, second
+    checked = ansible.module(MODULE, _args(vpc_id, role_arn), check=True, diff=True)
+    assert checked["changed"] is False
+    assert len(_flow_logs(aws, vpc_id)) == 1
+
+
+def test_a_changed_setting_replaces_the_flow_log(ansible, aws, vpc_and_role):
+    vpc_id, role_arn, other_arn = vpc_and_role
+    ansible.module(MODULE, _args(vpc_id, role_arn))
+    [old] = _flow_logs(aws, vpc_id)
+
+    checked = ansible.module(MODULE, _args(vpc_id, other_arn, traffic_type="REJECT"),
+                             check=True, diff=True)
+    assert checked["changed"] is True
+    assert checked["diff"]["before"]["TrafficType"] == "ALL"
+    assert checked["diff"]["after"]["TrafficType"] == "REJECT"
+    assert _flow_logs(aws, vpc_id)[0]["FlowLogId"] == old["FlowLogId"], "check mode changed AWS"
+
+    replaced = ansible.module(MODULE, _args(vpc_id, other_arn, traffic_type="REJECT"))
+    assert replaced["changed"] is True
+    [new] = _flow_logs(aws, vpc_id)
+    assert new["FlowLogId"] != old["FlowLogId"]
+    assert (new["TrafficType"], new["DeliverLogsPermissionArn"]) == ("REJECT", other_arn)
+
+
+def test_tags_are_updated_in_place(ansible, aws, vpc_and_role):
+    vpc_id, role_arn, _ = vpc_and_role
+    ansible.module(MODULE, _args(vpc_id, role_arn))
+    [before] = _flow_logs(aws, vpc_id)
+    result = ansible.module(MODULE, _args(vpc_id, role_arn, tags={"Project": "u", "Team": "x"}))
+    assert result["changed"] is True
+    [after] = _flow_logs(aws, vpc_id)
+    assert after["FlowLogId"] == before["FlowLogId"]
+    assert sorted((t["Key"], t["Value"]) for t in after["Tags"]) == [("Project", "u"), ("Team", "x")]
+
+
+def test_absent_deletes_and_then_reports_no_change(ansible, aws, vpc_and_role):
+    vpc_id, role_arn, _ = vpc_and_role
+    ansible.module(MODULE, _args(vpc_id, role_arn))
+    args = {"resource_id": vpc_id, "log_group_name": GROUP, "state": "absent"}
+    assert ansible.module(MODULE, args, check=True)["changed"] is True
+    assert len(_flow_logs(aws, vpc_id)) == 1
+    assert ansible.module(MODULE, args)["changed"] is True
+    assert _flow_logs(aws, vpc_id) == []
+    assert ansible.module(MODULE, args)["changed"] is False
+
+
+def test_present_without_a_role_fails_clearly(ansible, vpc_and_role):
+    vpc_id, _, _ = vpc_and_role
+    result = ansible.module(MODULE, {"resource_id": vpc_id, "log_group_name": GROUP})
+    assert result.get("failed") is True
+    assert "deliver_logs_permission_arn" in result["msg"]
