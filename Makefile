@@ -16,6 +16,13 @@ export PATH := $(BIN):$(PATH)
 export BOOKING_EMULATOR_URL := $(EMULATOR_URL)
 export ANSIBLE_FORCE_COLOR ?= 0
 
+# The app's own venv: Python 3.11, as in the image.
+APP_VENV := .venv-app
+PYTHON311 ?= $(shell for p in python3.11 $$HOME/.pyenv/versions/3.11*/bin/python3.11 \
+	/usr/local/bin/python3.11 /usr/bin/python3.11; do \
+	"$$p" -c 'import sys; assert sys.version_info[:2] == (3, 11)' >/dev/null 2>&1 \
+	&& { echo "$$p"; break; }; done)
+
 # ansible-core 2.21 needs Python 3.12 on the controller. Take the first python3.12 that runs.
 PYTHON312 ?= $(shell for p in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python3.12 \
 	/usr/local/bin/python3.12 /usr/bin/python3.12; do \
@@ -23,7 +30,7 @@ PYTHON312 ?= $(shell for p in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python
 	&& { echo "$$p"; break; }; done)
 
 .PHONY: help setup lock site check emulator-up emulator-down emulator-reset emulator-url \
-	lint test test-unit test-molecule down clean
+	lint test test-unit test-molecule test-app app-setup services-up run-app down clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -35,6 +42,14 @@ $(VENV)/.installed: requirements.txt constraints.txt requirements.yml
 	@test -x $(VENV)/bin/python || $(PYTHON312) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt -c constraints.txt
 	$(VENV)/bin/ansible-galaxy collection install -r requirements.yml >/dev/null
+	@touch $@
+
+app-setup: $(APP_VENV)/.installed ## Create or update the app's venv (.venv-app, Python 3.11)
+
+$(APP_VENV)/.installed: app/requirements.txt app/requirements-dev.txt
+	@test -n "$(PYTHON311)" || { echo "error: Python 3.11 not found (set PYTHON311=...)" >&2; exit 1; }
+	@test -x $(APP_VENV)/bin/python || $(PYTHON311) -m venv $(APP_VENV)
+	$(APP_VENV)/bin/pip install --quiet --disable-pip-version-check -r app/requirements-dev.txt
 	@touch $@
 
 lock: ## Re-pin constraints.txt after changing requirements.txt
@@ -61,6 +76,12 @@ emulator-reset: setup ## Forget every resource in the running emulator
 emulator-url: ## Print the emulator's endpoint URL
 	@echo $(EMULATOR_URL)
 
+services-up: ## Start the local PostgreSQL and Redis if they are down
+	@tools/local-services.sh up
+
+run-app: app-setup services-up ## Migrate, seed demo data, serve the API on :8000 with a worker
+	app/bin/run-local
+
 lint: setup ## yamllint, ansible-lint (production profile), ruff
 	yamllint --strict .
 	ansible-lint --profile production
@@ -76,9 +97,13 @@ test-molecule: setup ## Every role's molecule scenario against its own emulator
 		(cd roles/$$role && molecule test); \
 	done
 
-test: setup lint test-unit test-molecule ## Everything CI runs: lint, pytest, molecule
+test-app: app-setup services-up ## The Django app's tests against PostgreSQL and Redis
+	cd app && ../$(APP_VENV)/bin/python -m pytest -q
+
+test: setup lint test-unit test-app test-molecule ## Everything CI runs: lint, pytest (infra and app), molecule
 
 down: emulator-down ## Stop every local service the Makefile started
+	@tools/local-services.sh down
 
 clean: down ## Remove the venv and local state
-	rm -rf $(VENV) .run
+	rm -rf $(VENV) $(APP_VENV) .run
