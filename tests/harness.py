@@ -43,7 +43,8 @@ class PlaybookRun:
         return self.totals().get("changed", 0)
 
     def explain(self) -> str:
-        return f"$ {' '.join(self.args)}\nrc={self.rc}\n{self.stdout[-6000:]}\n{self.stderr[-3000:]}"
+        command = " ".join(self.args)
+        return f"$ {command}\nrc={self.rc}\n{self.stdout[-6000:]}\n{self.stderr[-3000:]}"
 
 
 def parse_recap(stdout: str) -> dict[str, dict[str, int]]:

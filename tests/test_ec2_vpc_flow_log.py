@@ -82,7 +82,8 @@ def test_tags_are_updated_in_place(ansible, aws, vpc_and_role):
     assert result["changed"] is True
     [after] = _flow_logs(aws, vpc_id)
     assert after["FlowLogId"] == before["FlowLogId"]
-    assert sorted((t["Key"], t["Value"]) for t in after["Tags"]) == [("Project", "u"), ("Team", "x")]
+    tags = sorted((t["Key"], t["Value"]) for t in after["Tags"])
+    assert tags == [("Project", "u"), ("Team", "x")]
 
 
 def test_absent_deletes_and_then_reports_no_change(ansible, aws, vpc_and_role):

@@ -32,7 +32,8 @@ def test_up_reuse_reset_down(tmp_path):
         assert first.returncode == 0, first.stderr
         pid = (tmp_path / "pid").read_text().strip()
         again = _run("up", "--port", port, *files)
-        assert again.returncode == 0 and "already running" in again.stdout
+        assert again.returncode == 0
+        assert "already running" in again.stdout
         assert (tmp_path / "pid").read_text().strip() == pid
 
         url = _run("url", "--port", port)
@@ -49,7 +50,8 @@ def test_up_reuse_reset_down(tmp_path):
         assert len(ec2.describe_vpcs()["Vpcs"]) == 1
     finally:
         down = _run("down", *files)
-    assert down.returncode == 0 and "stopped" in down.stdout
+    assert down.returncode == 0
+    assert "stopped" in down.stdout
     assert not (tmp_path / "pid").exists()
     try:
         urllib.request.urlopen(f"http://127.0.0.1:{port}/moto-api/data.json", timeout=2)

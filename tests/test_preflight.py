@@ -68,7 +68,8 @@ def test_roles_hold_nothing_emulator_specific():
     offenders = [
         f"{path.relative_to(REPO)}: {needle}"
         for path in (REPO / "roles").rglob("*")
-        if path.is_file() and "molecule" not in path.parts
+        # What runs: tasks, defaults, vars, templates, specs (READMEs may explain testing).
+        if path.is_file() and "molecule" not in path.parts and path.name != "README.md"
         for needle in needles
         if needle in path.read_text(errors="replace")
     ]

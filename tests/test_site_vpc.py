@@ -112,7 +112,8 @@ def test_security_groups_are_chained_by_reference(ec2, vpc):
     assert _ingress(postgres) == {(5432, app["GroupId"])}
     assert _ingress(redis) == {(6379, app["GroupId"])}
     # The data stores start no connections; the ALB only talks to the app port.
-    assert postgres["IpPermissionsEgress"] == [] and redis["IpPermissionsEgress"] == []
+    assert postgres["IpPermissionsEgress"] == []
+    assert redis["IpPermissionsEgress"] == []
     assert [(p["IpProtocol"], p["FromPort"]) for p in alb["IpPermissionsEgress"]] == [("tcp", 8000)]
     for group in (alb, app, postgres, redis):
         assert REQUIRED_TAGS.items() <= _tags(group).items()

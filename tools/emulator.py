@@ -44,11 +44,14 @@ def endpoint_url(port: int) -> str:
     return f"http://{HOST}:{port}"
 
 
-def is_answering(port: int, timeout: float = 1.0) -> bool:
-    """True when a moto server answers on the port (its management API, not any HTTP server)."""
+HEALTH_PATH = "/_emulator/health"
+
+
+def is_answering(port: int, timeout: float = 5.0) -> bool:
+    """True when our emulator (not just any HTTP server) answers on the port."""
     try:
-        with urllib.request.urlopen(f"{endpoint_url(port)}/moto-api/data.json", timeout=timeout):
-            return True
+        with urllib.request.urlopen(f"{endpoint_url(port)}{HEALTH_PATH}", timeout=timeout) as r:
+            return r.read() == b"booking-deploy emulator"
     except (urllib.error.URLError, OSError):
         return False
 
@@ -117,6 +120,9 @@ class Emulator:
         self._thread: threading.Thread | None = None
 
     def _app(self, environ: dict[str, Any], start_response: Any) -> Any:
+        if environ.get("PATH_INFO") == HEALTH_PATH:  # cheap, whatever the emulated state
+            start_response("200 OK", [("Content-Type", "text/plain")])
+            return [b"booking-deploy emulator"]
         if not environ.get("PATH_INFO", "").startswith("/moto-api"):
             service, action = _describe_request(environ)
             call = Call(time.time(), service, action)
@@ -185,12 +191,15 @@ def serve(port: int, call_log: Path | None) -> None:
 
 def up(port: int, pidfile: Path, logfile: Path, call_log: Path) -> int:
     pid = _read_pid(pidfile)
-    if pid and is_answering(port):
-        print(f"emulator already running (pid {pid}) on {endpoint_url(port)}")
-        return 0
     if is_answering(port):
-        print(f"error: something else already answers on {endpoint_url(port)}; "
-              f"choose another EMULATOR_PORT", file=sys.stderr)
+        if pid:
+            print(f"emulator already running (pid {pid}) on {endpoint_url(port)}")
+        else:
+            print(f"emulator already running on {endpoint_url(port)} (started elsewhere)")
+        return 0
+    if pid:
+        print(f"error: emulator pid {pid} ({pidfile}) is alive but does not answer on "
+              f"{endpoint_url(port)}; `make emulator-down` first", file=sys.stderr)
         return 1
     pidfile.parent.mkdir(parents=True, exist_ok=True)
     with logfile.open("ab") as log:
@@ -200,17 +209,17 @@ def up(port: int, pidfile: Path, logfile: Path, call_log: Path) -> int:
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
-    pidfile.write_text(f"{proc.pid}\n")
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             print(f"error: emulator exited with {proc.returncode}; see {logfile}", file=sys.stderr)
-            pidfile.unlink(missing_ok=True)
             return 1
-        if is_answering(port):
+        if is_answering(port, timeout=1.0):
+            pidfile.write_text(f"{proc.pid}\n")
             print(f"emulator started (pid {proc.pid}) on {endpoint_url(port)}")
             return 0
         time.sleep(0.1)
+    proc.terminate()
     print(f"error: emulator did not answer within 30 s; see {logfile}", file=sys.stderr)
     return 1
 
