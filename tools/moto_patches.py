@@ -9,7 +9,10 @@ Apply them once, before the moto server handles its first request: ``apply_all()
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Callable
+from typing import Any
 
 _applied = False
 
@@ -28,8 +31,75 @@ def _ec2_tag_resource_types() -> None:
     utils.EC2_PREFIX_TO_RESOURCE["eipalloc"] = "elastic-ip"
 
 
+# Seconds that slow resources stay in their "being created" state, read from
+# BOOKING_EMULATOR_CREATE_SECONDS, e.g. "rds=15,elasticache=10,nat=2,alb=3". Unset: moto's
+# behaviour (everything is ready at once).
+CREATE_SECONDS_ENV = "BOOKING_EMULATOR_CREATE_SECONDS"
+
+
+def _creation_delays() -> dict[str, float]:
+    spec = os.environ.get(CREATE_SECONDS_ENV, "")
+    delays = {}
+    for item in filter(None, (part.strip() for part in spec.split(","))):
+        kind, _, seconds = item.partition("=")
+        delays[kind.strip()] = float(seconds)
+    return delays
+
+
+def _hold_while_creating(cls: type, attribute: str, ready: str, creating: str,
+                         seconds: float) -> None:
+    """Make `cls.<attribute>` read `creating` for `seconds` after the object is made.
+
+    The stored value is kept under `_booking_<attribute>`; only the *ready* state is held back,
+    so deleting, modifying and the like read as moto sets them.
+    """
+    stored = f"_booking_{attribute}"
+
+    def getter(obj: Any) -> Any:
+        value = obj.__dict__.get(stored)
+        born = obj.__dict__.get("_booking_born", 0.0)
+        if value == ready and time.monotonic() - born < seconds:
+            return creating
+        return value
+
+    def setter(obj: Any, value: Any) -> None:
+        obj.__dict__.setdefault("_booking_born", time.monotonic())
+        obj.__dict__[stored] = value
+
+    setattr(cls, attribute, property(getter, setter))
+
+
+def _slow_creation() -> None:
+    """RDS instances, replication groups, NAT gateways and ALBs take time to create.
+
+    On AWS they sit in creating / pending / provisioning for minutes; moto makes them ready at
+    once, which hides whether a playbook issues its creates first and waits later. With
+    BOOKING_EMULATOR_CREATE_SECONDS set, each kind named there reads as not ready for that many
+    seconds after its create call.
+    """
+    delays = _creation_delays()
+    if not delays:
+        return
+    from moto.ec2.models.nat_gateways import NatGateway
+    from moto.elasticache.models import ReplicationGroup
+    from moto.elbv2.models import FakeLoadBalancer
+    from moto.rds.models import DBInstance
+
+    if "rds" in delays:
+        _hold_while_creating(DBInstance, "status", "available", "creating", delays["rds"])
+    if "elasticache" in delays:
+        _hold_while_creating(ReplicationGroup, "status", "available", "creating",
+                             delays["elasticache"])
+    if "nat" in delays:
+        _hold_while_creating(NatGateway, "state", "available", "pending", delays["nat"])
+    if "alb" in delays:
+        # moto creates ALBs "provisioning" and flips them to "active" when first described.
+        _hold_while_creating(FakeLoadBalancer, "state", "active", "provisioning", delays["alb"])
+
+
 PATCHES: list[Callable[[], None]] = [
     _ec2_tag_resource_types,
+    _slow_creation,
 ]
 
 
