@@ -70,7 +70,7 @@ def sms_deliver(message_id: int) -> str:
     now = timezone.now()
     with transaction.atomic():
         message = (
-            SmsMessage.objects.select_for_update(skip_locked=True)
+            SmsMessage.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("appointment")
             .filter(pk=message_id)
             .first()

@@ -13,7 +13,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
 from user.models import Role
-from user.phone import normalize_phone
+from user.phone import normalize_phone_field
 
 from salon.models import Closure, OpeningHours, Salon, Service, StaffMember, TimeOff, WorkingHours
 from salon.permissions import can_edit_staff_schedule, can_manage_salon, is_admin
@@ -59,7 +59,7 @@ def salon_create(*, user, address: dict[str, Any], **data: Any) -> Salon:
     if not (is_admin(user) or user.role == Role.OWNER):
         raise NotAllowedError("Only salon owners can create salons.")
     if data.get("phone"):
-        data["phone"] = normalize_phone(data["phone"])
+        data["phone"] = normalize_phone_field(data["phone"])
     salon = Salon(owner=user, address=address_create(**address), **data)
     salon.full_clean()
     salon.save()
@@ -72,7 +72,7 @@ def salon_update(
 ) -> Salon:
     _require_manage(user, salon)
     if data.get("phone"):
-        data["phone"] = normalize_phone(data["phone"])
+        data["phone"] = normalize_phone_field(data["phone"])
     for field, value in data.items():
         if field in SALON_FIELDS:
             setattr(salon, field, value)

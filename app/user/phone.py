@@ -29,3 +29,11 @@ def normalize_phone(value: str) -> str:
 def validate_e164(value: str) -> None:
     if normalize_phone(value) != value:
         raise ValidationError("Phone numbers are stored in E.164 format.", code="invalid_phone")
+
+
+def normalize_phone_field(value: str, field: str = "phone") -> str:
+    """``normalize_phone`` with the error attached to ``field``."""
+    try:
+        return normalize_phone(value)
+    except ValidationError as exc:
+        raise ValidationError({field: exc.messages}) from exc

@@ -12,7 +12,7 @@ from notification.models import SmsKind
 from notification.services import sms_queue
 
 from user.models import PhoneVerification, User
-from user.phone import normalize_phone
+from user.phone import normalize_phone_field
 
 CODE_TTL = timedelta(minutes=10)
 RESEND_INTERVAL = timedelta(seconds=30)
@@ -35,7 +35,7 @@ def user_update_profile(*, user: User, **data) -> User:
 @transaction.atomic
 def phone_verification_start(*, user: User, phone: str) -> PhoneVerification:
     """Send a 6-digit code to ``phone``; the number is set on the user once confirmed."""
-    phone = normalize_phone(phone)
+    phone = normalize_phone_field(phone)
     if (
         User.objects.filter(phone=phone, phone_verified_at__isnull=False)
         .exclude(pk=user.pk)
