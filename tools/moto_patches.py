@@ -97,9 +97,53 @@ def _slow_creation() -> None:
         _hold_while_creating(FakeLoadBalancer, "state", "active", "provisioning", delays["alb"])
 
 
+# What DescribeLoadBalancerAttributes answers for a new application load balancer on AWS.
+_ALB_DEFAULT_ATTRIBUTES = {
+    "access_logs.s3.enabled": "false",
+    "access_logs.s3.bucket": "",
+    "access_logs.s3.prefix": "",
+    "client_keep_alive.seconds": "3600",
+    "connection_logs.s3.enabled": "false",
+    "connection_logs.s3.bucket": "",
+    "connection_logs.s3.prefix": "",
+    "deletion_protection.enabled": "false",
+    "idle_timeout.timeout_seconds": "60",
+    "load_balancing.cross_zone.enabled": "true",
+    "routing.http.desync_mitigation_mode": "defensive",
+    "routing.http.drop_invalid_header_fields.enabled": "false",
+    "routing.http.preserve_host_header.enabled": "false",
+    "routing.http.x_amzn_tls_version_and_cipher_suite.enabled": "false",
+    "routing.http.xff_client_port.enabled": "false",
+    "routing.http.xff_header_processing.mode": "append",
+    "routing.http2.enabled": "true",
+    "waf.fail_open.enabled": "false",
+}
+
+
+def _alb_default_attributes() -> None:
+    """A new application load balancer has AWS's default attributes.
+
+    AWS returns every attribute of an ALB from DescribeLoadBalancerAttributes, with its default
+    (idle timeout 60 s, HTTP/2 on, desync mitigation defensive, ...). moto returns only five, so
+    amazon.aws.elb_application_lb fails with ``KeyError: 'idle_timeout_timeout_seconds'`` as soon
+    as idle_timeout, http2, drop_invalid_header_fields or waf_fail_open are set.
+    """
+    from moto.elbv2.models import FakeLoadBalancer
+
+    original = FakeLoadBalancer.__init__
+
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        if self.type == "application":
+            self.attrs = {**self.attrs, **_ALB_DEFAULT_ATTRIBUTES}
+
+    FakeLoadBalancer.__init__ = __init__
+
+
 PATCHES: list[Callable[[], None]] = [
     _ec2_tag_resource_types,
     _slow_creation,
+    _alb_default_attributes,
 ]
 
 
