@@ -164,3 +164,47 @@ def test_invalid_combinations_fail_clearly(ansible, network):
     assert no_tls.get("failed") is True
     assert "transit_encryption_enabled" in no_tls["msg"]
     assert TOKEN not in str(no_tls)
+
+
+def _give_members(sg_id: str, engine_version: str = "7.1.0") -> None:
+    """Describe the group's member clusters as AWS does (moto 5.2.5 creates none)."""
+    from moto.elasticache.models import CacheCluster, elasticache_backends
+
+    backend = elasticache_backends["123456789012"]["us-east-1"]
+    group = backend.replication_groups[GROUP_ID]
+    code = CacheCluster.__init__.__code__
+    fields = dict.fromkeys(code.co_varnames[1:code.co_argcount])
+    for cluster_id in group.member_clusters:
+        backend.cache_clusters[cluster_id] = CacheCluster(**{
+            **fields, "account_id": "123456789012", "region_name": "us-east-1",
+            "cache_cluster_id": cluster_id, "replication_group_id": GROUP_ID,
+            "cache_node_type": "cache.t3.micro", "engine_version": engine_version,
+            "cache_subnet_group_name": "test-redis", "security_group_ids": [sg_id],
+            "preferred_maintenance_window": "sun:05:00-sun:06:00",
+            "log_delivery_configurations": [],
+        })
+    # DescribeCacheClusters answers SecurityGroups; moto's model keeps only the IDs.
+    CacheCluster.security_groups = property(
+        lambda self: [{"SecurityGroupId": g, "Status": "active"} for g in self.security_group_ids])
+
+
+def test_member_settings_are_compared_when_members_can_be_described(ansible, network):
+    ansible.module(MODULE, _args(network))
+    _give_members(network[0])
+
+    same = ansible.module(MODULE, _args(network), check=True, diff=True)
+    assert same["changed"] is False, same
+    assert not any("not compared" in w for w in same.get("warnings", [])), same
+    assert same["replication_group"]["security_group_ids"] == [network[0]]
+    assert same["replication_group"]["engine_version"] == "7.1.0"  # "7.1" matches 7.1.0
+
+    moved = ansible.module(MODULE, _args(network, security_group_ids=[network[1]],
+                                         engine_version="7.2",
+                                         preferred_maintenance_window="mon:01:00-mon:02:00"),
+                           check=True, diff=True)
+    assert moved["changed"] is True
+    assert moved["diff"]["before"]["security_group_ids"] == [network[0]]
+    assert moved["diff"]["after"]["security_group_ids"] == [network[1]]
+    assert moved["diff"]["after"]["engine_version"] == "7.2"
+    assert moved["diff"]["after"]["preferred_maintenance_window"] == "mon:01:00-mon:02:00"
+
