@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from booking_api.api import get_or_404
+from booking_api.api import AwareDateTimeField, get_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
@@ -42,12 +42,12 @@ class BookInputSerializer(serializers.Serializer):
     salon = serializers.IntegerField(min_value=1)
     service = serializers.IntegerField(min_value=1)
     staff = serializers.IntegerField(min_value=1)
-    starts_at = serializers.DateTimeField(help_text="ISO 8601 with offset, e.g. from availability")
+    starts_at = AwareDateTimeField(help_text="ISO 8601 with offset, e.g. from availability")
     notes = serializers.CharField(max_length=500, required=False, allow_blank=True)
 
 
 class RescheduleInputSerializer(serializers.Serializer):
-    starts_at = serializers.DateTimeField()
+    starts_at = AwareDateTimeField()
     staff = serializers.IntegerField(min_value=1, required=False)
 
 

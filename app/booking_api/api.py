@@ -25,3 +25,29 @@ def get_or_404(obj):
 def inline_serializer(*, name: str, fields: dict, **kwargs) -> serializers.Serializer:
     serializer_class = type(name, (serializers.Serializer,), fields)
     return serializer_class(**kwargs)
+
+
+class AwareDateTimeField(serializers.DateTimeField):
+    """An ISO 8601 datetime that must carry its UTC offset: a bare "10:00" is ambiguous
+    between the client's, the salon's and the server's zone."""
+
+    def to_internal_value(self, value):
+        parsed = super().to_internal_value(value)
+        if isinstance(value, str) and not _has_offset(value):
+            self.fail("naive")
+        return parsed
+
+    default_error_messages = {
+        **serializers.DateTimeField.default_error_messages,
+        "naive": "Include a UTC offset, e.g. 2026-03-29T10:00:00+02:00 or ...Z.",
+    }
+
+
+def _has_offset(value: str) -> bool:
+    from django.utils.dateparse import parse_datetime
+
+    try:
+        parsed = parse_datetime(value.strip())
+    except ValueError:
+        return False
+    return parsed is not None and parsed.tzinfo is not None

@@ -40,11 +40,15 @@ class TwilioBackend(BaseBackend):
     PERMANENT_ERROR_CODES = frozenset({21211, 21214, 21217, 21408, 21610, 21612, 21614})
 
     def __init__(self) -> None:
+        from twilio.http.http_client import TwilioHttpClient
         from twilio.rest import Client
 
         if not (settings.TWILIO_SID and settings.TWILIO_TOKEN and settings.TWILIO_PHONE_NUMBER):
             raise RuntimeError("TWILIO_SID, TWILIO_TOKEN and TWILIO_PHONE_NUMBER must be set.")
-        self.client = Client(settings.TWILIO_SID, settings.TWILIO_TOKEN)
+        # The worker holds the message row's lock while sending: never wait forever.
+        self.client = Client(
+            settings.TWILIO_SID, settings.TWILIO_TOKEN, http_client=TwilioHttpClient(timeout=15)
+        )
         self.from_ = settings.TWILIO_PHONE_NUMBER
 
     def send(self, *, to: str, body: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from address.models import Address
 from appointment.selectors import availability
-from booking_api.api import ReadAnyWriteAuthenticated, get_or_404
+from booking_api.api import AwareDateTimeField, ReadAnyWriteAuthenticated, get_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
@@ -149,8 +149,8 @@ class TimeOffSerializer(serializers.ModelSerializer):
 
 
 class TimeOffInputSerializer(serializers.Serializer):
-    starts_at = serializers.DateTimeField()
-    ends_at = serializers.DateTimeField()
+    starts_at = AwareDateTimeField()
+    ends_at = AwareDateTimeField()
     reason = serializers.CharField(max_length=200, required=False, allow_blank=True)
 
     def validate(self, attrs):

@@ -176,7 +176,7 @@ def _set_service_staff(service: Service, staff_ids: list[int]) -> None:
     unknown = set(staff_ids) - {m.pk for m in members}
     if unknown:
         raise ValidationError(
-            {"staff": f"Not staff of this salon: {', '.join(map(str, sorted(unknown)))}."}
+            {"staff_ids": f"Not staff of this salon: {', '.join(map(str, sorted(unknown)))}."}
         )
     service.staff.set(members)
 

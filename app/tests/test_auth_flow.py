@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 from rest_framework.test import APIClient
-
 from user.models import Role, User
 
 BASE = "/_allauth/app/v1"
@@ -13,9 +12,11 @@ BASE = "/_allauth/app/v1"
 @pytest.mark.django_db
 def test_signup_login_refresh_logout():
     client = APIClient()
-    r = client.post(f"{BASE}/auth/signup",
-                    {"email": "New.Person@Example.com", "password": "a-long-pass-phrase-42"},
-                    format="json")
+    r = client.post(
+        f"{BASE}/auth/signup",
+        {"email": "New.Person@Example.com", "password": "a-long-pass-phrase-42"},
+        format="json",
+    )
     assert r.status_code == 200, r.content
     meta = r.json()["meta"]
     access, refresh = meta["access_token"], meta["refresh_token"]
@@ -49,6 +50,7 @@ def test_bad_and_missing_tokens():
     assert client.get("/api/me/").status_code == 401
     client.credentials(HTTP_AUTHORIZATION="Bearer not.a.jwt")
     assert client.get("/api/me/").status_code == 401
-    r = APIClient().post(f"{BASE}/auth/signup", {"email": "x@example.com", "password": "1"},
-                         format="json")
+    r = APIClient().post(
+        f"{BASE}/auth/signup", {"email": "x@example.com", "password": "1"}, format="json"
+    )
     assert r.status_code == 400

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
 from django.utils import timezone
@@ -190,3 +190,41 @@ def test_idempotency_key(world, client_for):
         **headers,
     )
     assert other.status_code == 201
+
+
+def test_naive_datetime_is_refused(world, client_for):
+    naive = world.local(world.bookable_day, 10).replace(tzinfo=None).isoformat()
+    r = _book(client_for(world.customer), world, starts_at=naive)
+    assert r.status_code == 400
+    assert "UTC offset" in r.json()["starts_at"][0]
+
+
+def test_reschedule_into_taken_slot_is_409_and_keeps_old_time(world, client_for):
+    day = world.bookable_day
+    mine = _book(client_for(world.customer), world, starts_at=world.local(day, 10).isoformat())
+    _book(client_for(world.other_customer), world, starts_at=world.local(day, 12).isoformat())
+    pk = mine.json()["id"]
+    r = client_for(world.customer).post(
+        f"/api/appointments/{pk}/reschedule/",
+        {"starts_at": world.local(day, 12, 15).isoformat()},
+        format="json",
+    )
+    assert r.status_code == 409
+    got = client_for(world.customer).get(f"/api/appointments/{pk}/").json()
+    assert got["starts_at"] == world.local(day, 10).astimezone(UTC).isoformat().replace(
+        "+00:00", "Z"
+    )
+
+
+def test_complete_before_start_and_unknown_staff_in_service(world, client_for):
+    r = _book(client_for(world.customer), world)
+    pk = r.json()["id"]
+    r = client_for(world.staff_user).post(f"/api/appointments/{pk}/complete/")
+    assert r.status_code == 400
+    r = client_for(world.owner).post(
+        f"/api/salons/{world.salon.pk}/services/",
+        {"name": "X", "duration_minutes": 30, "price": "1.00", "staff_ids": [999999]},
+        format="json",
+    )
+    assert r.status_code == 400
+    assert "staff_ids" in r.json()
