@@ -104,3 +104,67 @@ def test_database_constraint_rejects_overlap_directly(world):
         blocked_until=start + timedelta(minutes=40),
         **common,
     )
+
+
+def _next_berlin_fall_back():
+    """The next last Sunday of October (EU clocks go back at 03:00 CEST), at least 2 days out."""
+    from datetime import date
+
+    today = date.today()
+    for year in (today.year, today.year + 1):
+        day = date(year, 10, 31)
+        day -= timedelta(days=(day.weekday() + 1) % 7)
+        if day > today + timedelta(days=1):
+            return day
+    raise AssertionError("unreachable")
+
+
+def test_booking_both_two_oclocks_on_fall_back_night(client_for, db):
+    """On the fall-back night Berlin's wall clock shows 02:00 twice: two different instants,
+    both bookable, and the API tells them apart by their offsets."""
+    from datetime import time
+
+    from tests.factories import (
+        SalonFactory,
+        ServiceFactory,
+        StaffFactory,
+        VerifiedCustomerFactory,
+        open_every_day,
+        work_every_day,
+    )
+
+    salon = SalonFactory(slot_interval_minutes=60, lead_time_minutes=0, booking_horizon_days=366)
+    open_every_day(salon, time(0), time(6))
+    staff = StaffFactory(salon=salon)
+    work_every_day(staff, time(0), time(6))
+    service = ServiceFactory(salon=salon, staff=[staff], duration_minutes=60, buffer_minutes=0)
+    client = client_for(VerifiedCustomerFactory())
+    day = _next_berlin_fall_back()
+
+    slots = client.get(
+        f"/api/salons/{salon.pk}/availability", {"service": service.pk, "date": day.isoformat()}
+    ).json()
+    assert [s["start"][11:] for s in slots][2:4] == ["02:00:00+02:00", "02:00:00+01:00"]
+
+    ids = []
+    for start in (f"{day}T02:00:00+02:00", f"{day}T02:00:00+01:00"):
+        r = client.post(
+            "/api/appointments/",
+            {"salon": salon.pk, "service": service.pk, "staff": staff.pk, "starts_at": start},
+            format="json",
+        )
+        assert r.status_code == 201, r.json()
+        ids.append(r.json()["starts_at"])
+    assert ids == [f"{day}T00:00:00Z", f"{day}T01:00:00Z"]
+    # 02:30 summer time falls inside the first booking.
+    r = client.post(
+        "/api/appointments/",
+        {
+            "salon": salon.pk,
+            "service": service.pk,
+            "staff": staff.pk,
+            "starts_at": f"{day}T02:30:00+02:00",
+        },
+        format="json",
+    )
+    assert r.status_code == 400  # not on the slot grid
