@@ -157,6 +157,9 @@ ACCOUNT_ADAPTER = "user.adapters.AccountAdapter"
 ALLAUTH_TRUSTED_PROXY_COUNT = env.int("ALLAUTH_TRUSTED_PROXY_COUNT", default=0)
 HEADLESS_ONLY = True
 HEADLESS_CLIENTS = ("app",)
+# allauth's own OpenAPI document for the auth endpoints: /_allauth/openapi.json (and .yaml).
+HEADLESS_SERVE_SPECIFICATION = True
+HEADLESS_SPECIFICATION_TEMPLATE_NAME = None  # no HTML page pulling Redoc from a CDN
 HEADLESS_TOKEN_STRATEGY = "allauth.headless.tokens.strategies.jwt.JWTTokenStrategy"
 HEADLESS_FRONTEND_URLS = {
     "account_confirm_email": env.str(

@@ -54,3 +54,10 @@ def test_bad_and_missing_tokens():
         f"{BASE}/auth/signup", {"email": "x@example.com", "password": "1"}, format="json"
     )
     assert r.status_code == 400
+
+
+def test_auth_endpoints_have_their_own_openapi_document(api_client):
+    r = api_client.get("/_allauth/openapi.json")
+    assert r.status_code == 200
+    paths = r.json()["paths"]
+    assert any(p.endswith("/auth/login") for p in paths)
