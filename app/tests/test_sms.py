@@ -267,3 +267,34 @@ def test_cancel_and_reschedule_send_notices(world, client_for, django_capture_on
     assert not SmsMessage.objects.filter(
         appointment_id=pk, kind="reminder", status="pending"
     ).exists()
+
+
+@twilio
+@responses.activate
+def test_worker_retries_twilio_failure_then_sends_once(
+    transactional_db, world, client_for, stub_worker, monkeypatch
+):
+    """A real worker: Twilio answers 503 first, the Retries middleware re-delivers after its
+    backoff (shortened here), the second attempt sends, and nothing is sent twice."""
+    from notification.tasks import send_sms
+
+    monkeypatch.setitem(send_sms.options, "min_backoff", 10)
+    monkeypatch.setitem(send_sms.options, "max_backoff", 50)
+    responses.post(TWILIO_URL, json={"code": 20503, "message": "busy", "status": 503}, status=503)
+    responses.post(TWILIO_URL, json=_twilio_ok("SMfeedfacefeedfacefeedfacefeedface"), status=201)
+    r = client_for(world.customer).post(
+        "/api/appointments/",
+        {
+            "salon": world.salon.pk,
+            "service": world.service.pk,
+            "staff": world.staff.pk,
+            "starts_at": world.local(world.bookable_day, 15).isoformat(),
+        },
+        format="json",
+    )
+    assert r.status_code == 201
+    wait_until(lambda: SmsMessage.objects.filter(kind=SmsKind.CONFIRMATION, status="sent").exists())
+    confirmation = SmsMessage.objects.get(kind=SmsKind.CONFIRMATION)
+    assert confirmation.attempts == 2
+    assert confirmation.provider_sid == "SMfeedfacefeedfacefeedfacefeedface"
+    assert len(responses.calls) == 2
