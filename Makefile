@@ -88,7 +88,7 @@ lint: setup ## yamllint, ansible-lint (production profile), ruff
 	ruff check .
 
 test-unit: setup ## pytest: toolchain, modules and playbooks against an in-process emulator
-	python -m pytest tests -n 2 -q
+	python -m pytest tests -n 2 --dist loadfile -q
 
 test-molecule: setup ## Every role's molecule scenario against its own emulator
 	@set -e; for scenario in roles/*/molecule/default; do \

@@ -116,3 +116,19 @@ class AnsibleRunner:
         except (ValueError, KeyError, IndexError) as exc:
             raise AssertionError(f"no module result from {cmd}:\n{proc.stdout}\n{proc.stderr}") \
                 from exc
+
+
+def local_vault_values() -> dict[str, str]:
+    """The local example vault's values, decrypted (they are fake: tests look for leaks)."""
+    import yaml
+    from ansible.parsing.vault import VaultLib, VaultSecret
+
+    class _Loader(yaml.SafeLoader):
+        pass
+
+    _Loader.add_constructor("!vault", lambda loader, node: loader.construct_scalar(node))
+    raw = yaml.load((REPO / "inventories/local/group_vars/local/vault.yml").read_text(),
+                    Loader=_Loader)
+    password = (REPO / "inventories/local/vault-password.txt").read_bytes().strip()
+    vault = VaultLib([("local", VaultSecret(password))])
+    return {name: vault.decrypt(text).decode() for name, text in raw.items()}

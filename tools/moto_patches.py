@@ -140,10 +140,81 @@ def _alb_default_attributes() -> None:
     FakeLoadBalancer.__init__ = __init__
 
 
+def _elasticache_replication_group_members() -> None:
+    """A replication group has its NumCacheClusters member clusters, as on AWS.
+
+    moto 5.2.5, cluster mode disabled: CreateReplicationGroup ignores NumCacheClusters (one node
+    unless ReplicasPerNodeGroup is given), creates no member cache clusters (DescribeCacheClusters
+    answers CacheClusterNotFound for the MemberClusters it reports, so engine version, security
+    groups, subnet group and maintenance window cannot be read back), and ModifyReplicationGroup
+    drops SecurityGroupIds, EngineVersion, PreferredMaintenanceWindow and SnapshotWindow.
+    """
+    from moto.elasticache import models, responses
+
+    group_cls, backend_cls = models.ReplicationGroup, models.ElastiCacheBackend
+    set_members = group_cls._set_node_members_clusters_disabled
+
+    def _members(self, **kwargs):  # NumCacheClusters = primary + replicas
+        wanted = kwargs.get("num_cache_clusters") or 1
+        if not kwargs.get("replicas_per_node_group") and wanted > 1:
+            kwargs["replicas_per_node_group"] = wanted - 1
+        set_members(self, **kwargs)
+
+    group_cls._set_node_members_clusters_disabled = _members
+    # DescribeCacheClusters returns SecurityGroups [{SecurityGroupId, Status}].
+    models.CacheCluster.security_groups = property(
+        lambda self: [{"SecurityGroupId": g, "Status": "active"} for g in self.security_group_ids])
+
+    create_group = backend_cls.create_replication_group
+
+    def _create(self, **kwargs):
+        group = create_group(self, **kwargs)
+        code = models.CacheCluster.__init__.__code__
+        fields = dict.fromkeys(code.co_varnames[1:code.co_argcount])
+        for node_group in group.node_groups:
+            for member in node_group["node_group_members"]:
+                self.cache_clusters[member["cache_cluster_id"]] = models.CacheCluster(
+                    **{**fields, "account_id": self.account_id, "region_name": self.region_name,
+                       "cache_cluster_id": member["cache_cluster_id"],
+                       "replication_group_id": group.replication_group_id,
+                       "preferred_availability_zone": member.get("preferred_availability_zone"),
+                       "log_delivery_configurations": [],
+                       **{k: kwargs.get(k) for k in (
+                           "cache_node_type", "engine", "engine_version",
+                           "cache_parameter_group_name", "cache_subnet_group_name",
+                           "transit_encryption_enabled", "preferred_maintenance_window", "port",
+                           "auto_minor_version_upgrade", "snapshot_retention_limit",
+                           "snapshot_window", "auth_token", "security_group_ids")}})
+        return group
+
+    backend_cls.create_replication_group = _create
+
+    modify = responses.ElastiCacheResponse.modify_replication_group
+
+    def _modify(self):
+        result = modify(self)
+        backend = self.elasticache_backend
+        group = backend.replication_groups[self._get_param("ReplicationGroupId")]
+        if self._get_param("SnapshotWindow"):
+            group.snapshot_window = self._get_param("SnapshotWindow")
+        for cluster_id in group.member_clusters:
+            cluster = backend.cache_clusters.get(cluster_id)
+            for param, attr in (("SecurityGroupIds", "security_group_ids"),
+                                ("EngineVersion", "engine_version"),
+                                ("PreferredMaintenanceWindow", "preferred_maintenance_window"),
+                                ("CacheNodeType", "cache_node_type")):
+                if cluster is not None and self._get_param(param) is not None:
+                    setattr(cluster, attr, self._get_param(param))
+        return result
+
+    responses.ElastiCacheResponse.modify_replication_group = _modify
+
+
 PATCHES: list[Callable[[], None]] = [
     _ec2_tag_resource_types,
     _slow_creation,
     _alb_default_attributes,
+    _elasticache_replication_group_members,
 ]
 
 

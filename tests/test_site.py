@@ -1,8 +1,12 @@
-"""site.yml on the local inventory: the VPC stack, its real state, idempotence, check mode."""
+"""site.yml on the local inventory: real state, idempotence, check mode, drift, tags, no leaks.
+
+One converge per module (the tests run in file order on one worker: pytest -n --dist loadfile).
+"""
 
 from __future__ import annotations
 
 import pytest
+from harness import local_vault_values
 
 PREFIX = "booking-api-local"
 REQUIRED_TAGS = {"Project": "booking-api", "Environment": "local", "ManagedBy": "ansible"}
@@ -141,13 +145,111 @@ def test_nat_gateways_and_their_ips_are_named_and_tagged(ec2, vpc):
         assert REQUIRED_TAGS.items() <= _tags(resource).items()
 
 
-def test_second_run_changes_nothing(ansible, converged):
-    run = ansible.playbook("site.yml")
+
+def test_every_role_left_its_resources(emulator, converged):
+    aws = emulator.client
+    assert aws("ecr").describe_repositories(repositoryNames=[PREFIX])["repositories"]
+    [db] = aws("rds").describe_db_instances(DBInstanceIdentifier=f"{PREFIX}-postgres")[
+        "DBInstances"]
+    assert (db["Engine"], db["MultiAZ"], db["StorageEncrypted"]) == ("postgres", True, True)
+    [redis] = aws("elasticache").describe_replication_groups(
+        ReplicationGroupId=f"{PREFIX}-redis")["ReplicationGroups"]
+    assert redis["AutomaticFailover"] == "enabled"
+    [cluster] = aws("ecs").describe_clusters(clusters=[f"{PREFIX}-cluster"])["clusters"]
+    assert cluster["status"] == "ACTIVE"
+    buckets = {b["Name"].rsplit("-", 1)[0] for b in aws("s3").list_buckets()["Buckets"]}
+    assert {f"{PREFIX}-{part}" for part in ("static", "media", "backup", "logs")} <= buckets
+    params = {p["Name"]: p["Type"] for p in aws("ssm").get_parameters_by_path(
+        Path="/booking-api/local", Recursive=True)["Parameters"]}
+    for name in ("database_url", "redis_url", "django_secret_key", "db_password",
+                 "twilio_token"):
+        assert params[f"/booking-api/local/{name}"] == "SecureString"
+
+
+def test_second_run_changes_nothing_and_leaks_no_secret_at_vvv(ansible, converged):
+    run = ansible.playbook("site.yml", "-vvv")
     assert run.rc == 0, run.explain()
     assert run.changed == 0, run.explain()
+    for name, value in local_vault_values().items():
+        assert value not in run.output, f"the value of {name} appears in the output"
+    assert "local-only-not-a-secret-" not in run.output
 
 
-def test_check_mode_on_the_converged_stack_reports_no_change(ansible, converged):
+def test_check_mode_on_the_converged_environment_reports_no_change(ansible, converged):
     run = ansible.playbook("site.yml", "--check", "--diff")
     assert run.rc == 0, run.explain()
     assert run.changed == 0, run.explain()
+
+
+def test_one_role_runs_alone_with_its_tag(emulator, ansible, converged):
+    first = len(emulator.calls)
+    run = ansible.playbook("site.yml", "--tags", "ecr")
+    assert run.rc == 0, run.explain()
+    assert run.changed == 0, run.explain()
+    services = {call.service for call in emulator.calls[first:]}
+    assert services <= {"ecr", "sts"}, f"--tags ecr touched {services}"
+    assert "ecr" in services
+
+
+# Each drift: (make it behind Ansible's back, still drifted?).
+def _sg_rule(aws):
+    ec2 = aws("ec2")
+    [group] = ec2.describe_security_groups(
+        Filters=[{"Name": "group-name", "Values": [f"{PREFIX}-postgres"]}])["SecurityGroups"]
+    return group
+
+
+def _open_postgres_to_the_world(aws):
+    aws("ec2").authorize_security_group_ingress(
+        GroupId=_sg_rule(aws)["GroupId"],
+        IpPermissions=[{"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432,
+                        "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+
+
+def _postgres_open_to_the_world(aws):
+    return any(r["CidrIp"] == "0.0.0.0/0" for p in _sg_rule(aws)["IpPermissions"]
+               for r in p.get("IpRanges", []))
+
+
+def _shorten_app_log_retention(aws):
+    aws("logs").put_retention_policy(logGroupName=f"/ecs/{PREFIX}", retentionInDays=1)
+
+
+def _app_log_retention_shortened(aws):
+    [group] = aws("logs").describe_log_groups(logGroupNamePrefix=f"/ecs/{PREFIX}")["logGroups"]
+    return group.get("retentionInDays") != 30
+
+
+def _tamper_with_allowed_hosts(aws):
+    aws("ssm").put_parameter(Name="/booking-api/local/allowed_hosts", Value="evil.example",
+                             Type="String", Overwrite=True)
+
+
+def _allowed_hosts_tampered(aws):
+    value = aws("ssm").get_parameter(Name="/booking-api/local/allowed_hosts")["Parameter"]
+    return value["Value"] == "evil.example"
+
+
+DRIFTS = {
+    "security group rule": (_open_postgres_to_the_world, _postgres_open_to_the_world),
+    "log retention": (_shorten_app_log_retention, _app_log_retention_shortened),
+    "parameter value": (_tamper_with_allowed_hosts, _allowed_hosts_tampered),
+}
+
+
+def test_check_reports_drift_and_a_run_repairs_it(emulator, ansible, converged):
+    aws = emulator.client
+    for make_drift, drifted in DRIFTS.values():
+        make_drift(aws)
+        assert drifted(aws)
+
+    checked = ansible.playbook("site.yml", "--check", "--diff")
+    assert checked.rc == 0, checked.explain()
+    assert checked.changed >= len(DRIFTS), checked.explain()
+    still = [name for name, (_, drifted) in DRIFTS.items() if drifted(aws)]
+    assert still == list(DRIFTS), "check mode repaired drift: it must change nothing"
+
+    repaired = ansible.playbook("site.yml")
+    assert repaired.rc == 0, repaired.explain()
+    left = [name for name, (_, drifted) in DRIFTS.items() if drifted(aws)]
+    assert left == [], repaired.explain()
