@@ -230,7 +230,23 @@ def _allowed_hosts_tampered(aws):
     return value["Value"] == "evil.example"
 
 
+def _target_group(aws):
+    [group] = aws("elbv2").describe_target_groups(Names=[f"{PREFIX}-web"])["TargetGroups"]
+    return group
+
+
+def _loosen_health_check(aws):
+    aws("elbv2").modify_target_group(TargetGroupArn=_target_group(aws)["TargetGroupArn"],
+                                     HealthCheckPath="/", HealthyThresholdCount=5)
+
+
+def _health_check_loosened(aws):
+    group = _target_group(aws)
+    return (group["HealthCheckPath"], group["HealthyThresholdCount"]) != ("/health/", 2)
+
+
 DRIFTS = {
+    "target group health check": (_loosen_health_check, _health_check_loosened),
     "security group rule": (_open_postgres_to_the_world, _postgres_open_to_the_world),
     "log retention": (_shorten_app_log_retention, _app_log_retention_shortened),
     "parameter value": (_tamper_with_allowed_hosts, _allowed_hosts_tampered),

@@ -1,7 +1,7 @@
 """Slow resources are all created before site.yml waits for any of them.
 
 The emulator is started with BOOKING_EMULATOR_CREATE_SECONDS, so NAT gateways, the RDS instance
-and the Redis replication group read as "being created" for a while, like on AWS. From the
+the Redis replication group and the ALB read as "being created" for a while, like on AWS. From the
 emulator's call log: no resource is seen ready before the last slow create call was made (a play
 that waited per role would see the first one ready before creating the next).
 """
@@ -24,6 +24,7 @@ SLOW = {
     "nat": ("CreateNatGateway", "DescribeNatGateways"),
     "rds": ("CreateDBInstance", "DescribeDBInstances"),
     "elasticache": ("CreateReplicationGroup", "DescribeReplicationGroups"),
+    "alb": ("CreateLoadBalancer", "DescribeLoadBalancers"),
 }
 
 

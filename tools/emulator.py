@@ -111,6 +111,9 @@ class Emulator:
     def __init__(self, port: int = 0, call_log: Path | None = None) -> None:
         # Attaching AWS managed policies (AmazonECSTaskExecutionRolePolicy, ...) needs them loaded.
         os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+        # Requested ACM certificates become ISSUED after this many seconds (moto's default: 60),
+        # standing for AWS's DNS validation.
+        os.environ.setdefault("MOTO_ACM_VALIDATION_WAIT", "5")
         moto_patches.apply_all()
         self._requested_port = port
         self._call_log = call_log
