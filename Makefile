@@ -90,12 +90,18 @@ lint: setup ## yamllint, ansible-lint (production profile), ruff
 test-unit: setup ## pytest: toolchain, modules and playbooks against an in-process emulator
 	python -m pytest tests -n 2 --dist loadfile -q
 
+# Scenarios run two at a time (each has its own emulator port and molecule state); a failing
+# scenario's log is printed, every log stays in .run/molecule-<role>.log.
+MOLECULE_JOBS ?= 2
 test-molecule: setup ## Every role's molecule scenario against its own emulator
-	@set -e; for scenario in roles/*/molecule/default; do \
-		role=$${scenario%/molecule/default}; role=$${role#roles/}; \
-		echo "=== molecule test: $$role"; \
-		(cd roles/$$role && molecule test); \
-	done
+	@mkdir -p .run
+	@ls -d roles/*/molecule/default | cut -d/ -f2 | xargs -P $(MOLECULE_JOBS) -I{} sh -c '\
+		start=$$(date +%s); \
+		if (cd roles/{} && molecule test) > .run/molecule-{}.log 2>&1; then \
+			echo "molecule {}: passed in $$(( $$(date +%s) - start )) s"; \
+		else \
+			echo "molecule {}: FAILED (.run/molecule-{}.log)"; tail -n 80 .run/molecule-{}.log; exit 1; \
+		fi'
 
 test-app: app-setup services-up ## The Django app's tests against PostgreSQL and Redis
 	cd app && ../$(APP_VENV)/bin/python -m pytest -q
