@@ -7,6 +7,8 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -132,3 +134,31 @@ def local_vault_values() -> dict[str, str]:
     password = (REPO / "inventories/local/vault-password.txt").read_bytes().strip()
     vault = VaultLib([("local", VaultSecret(password))])
     return {name: vault.decrypt(text).decode() for name, text in raw.items()}
+
+
+@contextmanager
+def emulator_process(call_log: Path, **env: str) -> Iterator[str]:
+    """A separate emulator process (for settings read at start, like slow creation): its URL."""
+    import socket
+    import time
+
+    from emulator import is_answering
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    proc = subprocess.Popen(
+        [sys.executable, str(REPO / "tools" / "emulator.py"), "serve", "--port", str(port),
+         "--call-log", str(call_log)],
+        env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            if is_answering(port, timeout=0.5):
+                break
+            time.sleep(0.1)
+        else:
+            raise AssertionError("the emulator process did not start")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

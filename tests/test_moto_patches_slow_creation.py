@@ -2,39 +2,19 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 import time
 
 import boto3
 import pytest
-from harness import REPO
+from harness import emulator_process
 
 
 @pytest.fixture
 def slow_emulator(tmp_path):
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    env = dict(os.environ, BOOKING_EMULATOR_CREATE_SECONDS="nat=2, rds=3, alb=2, elasticache=2")
-    proc = subprocess.Popen(
-        [sys.executable, str(REPO / "tools" / "emulator.py"), "serve", "--port", str(port),
-         "--call-log", str(tmp_path / "calls.jsonl")],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    sys.path.insert(0, str(REPO / "tools"))
-    from emulator import is_answering
-
-    for _ in range(100):
-        if is_answering(port, timeout=0.5):
-            break
-        time.sleep(0.1)
-    yield lambda service: boto3.client(service, endpoint_url=url, region_name="us-east-1",
-                                       aws_access_key_id="x", aws_secret_access_key="x")
-    proc.terminate()
-    proc.wait(timeout=10)
+    spec = "nat=2, rds=3, alb=2, elasticache=2"
+    with emulator_process(tmp_path / "calls.jsonl", BOOKING_EMULATOR_CREATE_SECONDS=spec) as url:
+        yield lambda service: boto3.client(service, endpoint_url=url, region_name="us-east-1",
+                                           aws_access_key_id="x", aws_secret_access_key="x")
 
 
 def _wait_until(read, expected, timeout=10.0):

@@ -9,14 +9,10 @@ that waited per role would see the first one ready before creating the next).
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
 import time
 
 import pytest
-from harness import REPO
+from harness import emulator_process
 
 DELAY = 20.0
 # kind -> (its create call, the describe call a wait makes)
@@ -30,26 +26,10 @@ SLOW = {
 
 @pytest.fixture(scope="module")
 def slow_emulator(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("slow")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    calls = tmp_path_factory.mktemp("slow") / "calls.jsonl"
     spec = ",".join(f"{kind}={DELAY:g}" for kind in SLOW)
-    env = dict(os.environ, BOOKING_EMULATOR_CREATE_SECONDS=spec)
-    calls = tmp / "calls.jsonl"
-    proc = subprocess.Popen(
-        [sys.executable, str(REPO / "tools" / "emulator.py"), "serve", "--port", str(port),
-         "--call-log", str(calls)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    sys.path.insert(0, str(REPO / "tools"))
-    from emulator import is_answering
-
-    for _ in range(100):
-        if is_answering(port, timeout=0.5):
-            break
-        time.sleep(0.1)
-    yield f"http://127.0.0.1:{port}", calls
-    proc.terminate()
-    proc.wait(timeout=10)
+    with emulator_process(calls, BOOKING_EMULATOR_CREATE_SECONDS=spec) as url:
+        yield url, calls
 
 
 def test_every_slow_create_comes_before_any_wait_sees_a_resource_ready(ansible, slow_emulator):
