@@ -34,7 +34,8 @@ from urllib.parse import parse_qs
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import moto_patches  # found through the path above
+import moto_ecs  # found through the path above
+import moto_patches
 
 HOST = "127.0.0.1"
 RUN_DIR = Path(__file__).resolve().parent.parent / ".run"
@@ -171,6 +172,7 @@ class Emulator:
         request = urllib.request.Request(f"{self.url}/moto-api/reset", method="POST")
         with urllib.request.urlopen(request, timeout=10):
             pass
+        moto_ecs.RUNTIME.reset()
         with self._lock:
             self.calls.clear()
 

@@ -210,11 +210,19 @@ def _elasticache_replication_group_members() -> None:
     responses.ElastiCacheResponse.modify_replication_group = _modify
 
 
+def _ecs_data_plane() -> None:
+    """ECS deployments roll out and one-off tasks stop with an exit code (see moto_ecs)."""
+    import moto_ecs
+
+    moto_ecs.apply()
+
+
 PATCHES: list[Callable[[], None]] = [
     _ec2_tag_resource_types,
     _slow_creation,
     _alb_default_attributes,
     _elasticache_replication_group_members,
+    _ecs_data_plane,
 ]
 
 

@@ -1,0 +1,281 @@
+"""The part of ECS the emulator lacks: a data plane whose deployments and tasks finish.
+
+moto 5.2 stores ECS services and tasks but runs nothing: a service's deployment never leaves
+IN_PROGRESS (``runningCount`` 0 forever), UpdateService with a new task definition starts no new
+deployment, a one-off task's containers exit 0 whatever happens, and CreateService forgets the
+deployment configuration, capacity provider strategy, health check grace period and ECS Exec
+flag. The release playbooks wait on exactly those things, so this module restores them the way
+AWS behaves:
+
+* CreateService keeps every setting it was given; the service's first deployment rolls out.
+* UpdateService with a new task definition, network configuration or capacity provider strategy
+  (or ``forceNewDeployment``) starts a new PRIMARY deployment (``IN_PROGRESS``); the old one
+  turns ACTIVE and is drained when the new one completes.
+* A deployment resolves ``rollout_seconds`` after it started, when next described: COMPLETED
+  (the default), or FAILED when scripted - and then, if the service's deployment circuit breaker
+  has ``rollback`` on, ECS starts a rollback deployment to the last good task definition, which
+  completes, exactly as AWS does.
+* A one-off task (RunTask) stops with the exit code scripted for its task definition family
+  (default 0); a non-zero code stops it with "Essential container in task exited".
+
+Tests script outcomes through ``RUNTIME`` (in-process emulator):
+``RUNTIME.script_rollout("svc", "FAILED")``, ``RUNTIME.script_exit_code("family", 1)``.
+The defaults are what a healthy release looks like, so an emulator in its own process (``make
+site``, ``make deploy``) shows a release that succeeds.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections import defaultdict, deque
+from typing import Any
+
+ROLLOUT_SECONDS_ENV = "BOOKING_EMULATOR_ECS_ROLLOUT_SECONDS"
+CIRCUIT_BREAKER_REASON = "ECS deployment circuit breaker: tasks failed to start."
+
+
+class EcsRuntime:
+    """Scripted outcomes for the next deployments and one-off tasks; defaults: all succeed."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.reset()
+
+    def reset(self) -> None:
+        with self._lock:
+            self.rollout_seconds = float(os.environ.get(ROLLOUT_SECONDS_ENV, "1"))
+            self._rollouts: dict[str, deque[str]] = defaultdict(deque)
+            self._exit_codes: dict[str, deque[int]] = defaultdict(deque)
+            # deployment id -> (monotonic start, outcome)
+            self._deployments: dict[str, tuple[float, str]] = {}
+
+    def script_rollout(self, service: str, outcome: str) -> None:
+        """The next deployment started for `service` ends `outcome` (COMPLETED or FAILED)."""
+        if outcome not in ("COMPLETED", "FAILED"):
+            raise ValueError(outcome)
+        with self._lock:
+            self._rollouts[service].append(outcome)
+
+    def script_exit_code(self, family: str, code: int) -> None:
+        """The next one-off task of task definition `family` exits with `code`."""
+        with self._lock:
+            self._exit_codes[family].append(code)
+
+    def started(self, service: str, deployment_id: str, outcome: str | None = None) -> None:
+        with self._lock:
+            if outcome is None:
+                queue = self._rollouts[service]
+                outcome = queue.popleft() if queue else "COMPLETED"
+            self._deployments[deployment_id] = (time.monotonic(), outcome)
+
+    def due(self, deployment_id: str) -> str | None:
+        """The outcome of a deployment whose time has come, else None."""
+        with self._lock:
+            born, outcome = self._deployments.get(deployment_id, (0.0, "COMPLETED"))
+        return outcome if time.monotonic() - born >= self.rollout_seconds else None
+
+    def exit_code(self, family: str) -> int:
+        with self._lock:
+            queue = self._exit_codes[family]
+            return queue.popleft() if queue else 0
+
+
+RUNTIME = EcsRuntime()
+
+# CreateService parameters moto drops, as the service attributes UpdateService sets.
+_KEPT_ON_CREATE = {
+    "deploymentConfiguration": "deployment_configuration",
+    "capacityProviderStrategy": "capacity_provider_strategy",
+    "healthCheckGracePeriodSeconds": "health_check_grace_period_seconds",
+    "enableExecuteCommand": "enable_execute_command",
+    "enableECSManagedTags": "enable_ecs_managed_tags",
+}
+# What starts a new deployment when UpdateService changes it.
+_REDEPLOYED_BY = ("task_definition", "network_configuration", "capacity_provider_strategy",
+                  "load_balancers", "platform_version")
+
+
+def _now() -> Any:
+    from moto.core.utils import utcnow
+
+    return utcnow()
+
+
+def _new_deployment(service: Any, task_definition: str, outcome: str | None = None) -> dict:
+    from moto.moto_api._internal import mock_random
+
+    deployment_id = f"ecs-svc/{mock_random.randint(0, 32**12)}"
+    for old in service.deployments:
+        if old["status"] == "PRIMARY":
+            old["status"] = "ACTIVE"
+    deployment = {
+        "id": deployment_id,
+        "status": "PRIMARY",
+        "taskDefinition": task_definition,
+        "desiredCount": service.desired_count,
+        "pendingCount": service.desired_count,
+        "runningCount": 0,
+        "failedTasks": 0,
+        "createdAt": _now(),
+        "updatedAt": _now(),
+        "launchType": service.launch_type,
+        "capacityProviderStrategy": getattr(service, "capacity_provider_strategy", None),
+        "platformVersion": service.platform_version,
+        "platformFamily": "Linux",
+        "networkConfiguration": service.network_configuration or None,
+        "rolloutState": "IN_PROGRESS",
+        "rolloutStateReason": f"ECS deployment {deployment_id} in progress.",
+    }
+    service.deployments.insert(0, deployment)
+    RUNTIME.started(service.name, deployment_id, outcome)
+    return deployment
+
+
+def _event(service: Any, message: str) -> None:
+    from moto.moto_api._internal import mock_random
+
+    service.events.insert(0, {"id": str(mock_random.uuid4()), "createdAt": _now(),
+                              "message": f"(service {service.name}) {message}"})
+
+
+def _advance(service: Any) -> None:
+    """Resolve the deployments of `service` whose rollout time has come."""
+    for deployment in list(service.deployments):
+        if deployment.get("rolloutState") != "IN_PROGRESS":
+            continue
+        outcome = RUNTIME.due(deployment["id"])
+        if outcome is None:
+            continue
+        deployment["updatedAt"] = _now()
+        if outcome == "COMPLETED":
+            deployment.update(rolloutState="COMPLETED", runningCount=service.desired_count,
+                              pendingCount=0,
+                              rolloutStateReason=f"ECS deployment {deployment['id']} completed.")
+            service.running_count, service.pending_count = service.desired_count, 0
+            # The old deployments' tasks are drained and the deployments disappear.
+            service.deployments[:] = [d for d in service.deployments if d is deployment]
+            _event(service, "has reached a steady state.")
+            continue
+        breaker = (getattr(service, "deployment_configuration", None) or {}).get(
+            "deploymentCircuitBreaker") or {}
+        if not breaker.get("enable"):
+            continue  # no circuit breaker: ECS keeps trying for ever, as on AWS
+        deployment.update(rolloutState="FAILED", rolloutStateReason=CIRCUIT_BREAKER_REASON,
+                          failedTasks=max(service.desired_count, 1), runningCount=0)
+        if not breaker.get("rollback"):
+            continue
+        previous = next((d for d in service.deployments
+                         if d is not deployment and d["taskDefinition"] != deployment[
+                             "taskDefinition"]), None)
+        if previous is None:
+            continue
+        _event(service, f"deployment {deployment['id']} deployment failed: tasks failed to "
+                        f"start. Rolling back to deployment {previous['id']}.")
+        service.task_definition = previous["taskDefinition"]
+        _new_deployment(service, previous["taskDefinition"], outcome="COMPLETED")
+        # The rollback replaces the failed deployment and the one it rolls back to.
+        service.deployments[:] = [d for d in service.deployments
+                                  if d is not previous]
+        deployment["status"] = "ACTIVE"
+
+
+def _memory_from_task(task_definition: Any) -> Any:
+    """A Fargate task definition may give memory at task level only (AWS allows it)."""
+    if all("memory" in c or "memoryReservation" in c or "Memory" in c
+           or "MemoryReservation" in c for c in task_definition.container_definitions):
+        return task_definition
+    share = int(task_definition.memory or 0) // max(len(task_definition.container_definitions), 1)
+
+    class _View:
+        container_definitions = [
+            c if ("memory" in c or "memoryReservation" in c) else {**c, "memory": share}
+            for c in task_definition.container_definitions]
+    return _View()
+
+
+def apply() -> None:
+    """Patch moto's ECS backend and responses (once per process)."""
+    from moto.ecs import models, responses
+
+    backend_cls = models.EC2ContainerServiceBackend
+
+    # RunTask with awsvpc networking reads the ENI's private DNS name, which moto's
+    # NetworkInterface lacks (AttributeError, HTTP 500). AWS names it after the private IP.
+    from moto.ec2.models.elastic_network_interfaces import NetworkInterface
+
+    if not hasattr(NetworkInterface, "private_dns_name"):
+        NetworkInterface.private_dns_name = property(
+            lambda eni: f"ip-{eni.private_ip_address.replace('.', '-')}.ec2.internal")
+
+    create = responses.EC2ContainerServiceResponse.create_service
+
+    def create_service(self: Any) -> Any:
+        result = create(self)
+        service = self.ecs_backend._get_service(self._get_param("cluster", "default"),
+                                                self._get_param("serviceName"))
+        for param, attribute in _KEPT_ON_CREATE.items():
+            if self._get_param(param) is not None:
+                setattr(service, attribute, self._get_param(param))
+        if self._get_param("capacityProviderStrategy") and not self._get_param("launchType"):
+            service.launch_type = None  # moto defaults it to EC2 even with a strategy
+        for deployment in service.deployments:
+            deployment["launchType"] = service.launch_type
+            deployment["capacityProviderStrategy"] = self._get_param("capacityProviderStrategy")
+            RUNTIME.started(service.name, deployment["id"])
+        return result
+
+    responses.EC2ContainerServiceResponse.create_service = create_service
+
+    update = backend_cls.update_service
+
+    def update_service(self: Any, properties: dict[str, Any]) -> Any:
+        service = self._get_service(properties.get("cluster", "default"),
+                                    properties["service"].split("/")[-1])
+        before = {name: getattr(service, name, None) for name in _REDEPLOYED_BY}
+        force = bool(properties.pop("force_new_deployment", False))
+        if properties.get("task_definition"):
+            # AWS stores the full ARN, whatever form of the name was given.
+            properties["task_definition"] = self.describe_task_definition(
+                properties["task_definition"]).arn
+        result = update(self, properties)
+        changed = any(getattr(result, name, None) != before[name] for name in _REDEPLOYED_BY)
+        if changed or force:
+            _new_deployment(result, result.task_definition)
+        return result
+
+    backend_cls.update_service = update_service
+
+    describe = backend_cls.describe_services
+
+    def describe_services(self: Any, cluster: str, names: list[str]) -> Any:
+        services, failures = describe(self, cluster, names)
+        for service in services:
+            _advance(service)
+        return services, failures
+
+    backend_cls.describe_services = describe_services
+
+    run = backend_cls.run_task
+
+    def run_task(self: Any, cluster_str: str, task_definition_str: str, *args: Any,
+                 **kwargs: Any) -> Any:
+        tasks = run(self, cluster_str, task_definition_str, *args, **kwargs)
+        family = self.describe_task_definition(task_definition_str).family
+        for task in tasks:
+            code = RUNTIME.exit_code(family)
+            for container in task.containers:
+                container.exitCode = code
+            if code:
+                task.stopped_reason = "Essential container in task exited"
+        return tasks
+
+    backend_cls.run_task = run_task
+
+    requirements = backend_cls._calculate_task_resource_requirements
+
+    def _requirements(task_definition: Any) -> Any:
+        return requirements(_memory_from_task(task_definition))
+
+    backend_cls._calculate_task_resource_requirements = staticmethod(_requirements)
