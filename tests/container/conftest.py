@@ -1,0 +1,56 @@
+"""The container tests: podman on the project's own image store, measured figures reported.
+
+Not collected by `make test-unit` (pyproject's norecursedirs lists tests/container);
+`make test-container` runs this folder explicitly.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+TOOLS = REPO / "tools" / "container"
+RUN_DIR = REPO / ".run"
+METRICS_FILE = RUN_DIR / "container-metrics.json"
+
+# Figures measured by the tests (build times, image size, ...), printed at the end of the run
+# and written to .run/container-metrics.json.
+METRICS: dict[str, object] = {}
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not METRICS:
+        return
+    terminalreporter.section("container metrics")
+    for key, value in METRICS.items():
+        terminalreporter.write_line(f"{key}: {value}")
+    RUN_DIR.mkdir(exist_ok=True)
+    METRICS_FILE.write_text(json.dumps(METRICS, indent=2) + "\n")
+    terminalreporter.write_line(f"(also in {METRICS_FILE.relative_to(REPO)})")
+
+
+@pytest.fixture(scope="session")
+def podman_ready() -> None:
+    """podman is installed (tools/container/setup.sh installs it if it can), else skip."""
+    if shutil.which("podman") is None:
+        setup = subprocess.run(
+            [str(TOOLS / "setup.sh")], capture_output=True, text=True, check=False
+        )
+        if shutil.which("podman") is None:
+            pytest.skip(
+                "podman is not installed and cannot be installed here "
+                f"(tools/container/setup.sh: {setup.stderr.strip()[-300:]})"
+            )
+
+
+def container_env(**extra: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env["CONTAINERS_CONF"] = str(TOOLS / "containers.conf")
+    env.update(extra)
+    return env

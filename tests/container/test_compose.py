@@ -1,0 +1,96 @@
+"""The Dockerfile and docker-compose.yml without running anything: hadolint, and compose
+checked against the image's contract (podman-compose is not installed here, so the YAML is
+loaded and compared: the same commands, port and variables the Dockerfile and the app use)."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+from conftest import REPO
+
+DOCKERFILE = (REPO / "Dockerfile").read_text()
+COMPOSE = yaml.safe_load((REPO / "docker-compose.yml").read_text())
+SERVICES = COMPOSE["services"]
+
+
+def dockerfile_cmd() -> list[str]:
+    match = re.search(r"^CMD (\[.*\])$", DOCKERFILE, re.MULTILINE)
+    assert match, "the Dockerfile has no exec-form CMD"
+    return json.loads(match.group(1))
+
+
+def test_hadolint_is_clean():
+    hadolint = shutil.which("hadolint") or str(Path(sys.executable).parent / "hadolint")
+    result = subprocess.run([hadolint, "Dockerfile"], cwd=REPO, capture_output=True,
+                            text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_dockerfile_contract():
+    assert re.search(r"^ARG BASE_IMAGE=python:3\.11-slim$", DOCKERFILE, re.MULTILINE)
+    froms = re.findall(r"^FROM (\S+)", DOCKERFILE, re.MULTILINE)
+    assert froms == ["${BASE_IMAGE}", "${BASE_IMAGE}"], "both stages build on BASE_IMAGE"
+    assert "EXPOSE 8000" in DOCKERFILE
+    assert re.search(r"^USER 1000", DOCKERFILE, re.MULTILINE)
+    assert "--mount=type=secret,id=pip_ca,required=false" in DOCKERFILE
+    assert dockerfile_cmd()[:3] == ["gunicorn", "--config", "gunicorn.conf.py"]
+
+
+def test_gunicorn_settings_are_the_plans():
+    """3 workers x 2 threads, timeout 120 s, keep-alive 75 s (> the ALB's 60 s idle timeout),
+    bind 0.0.0.0:8000, each from the environment with those defaults."""
+    namespace: dict = {}
+    exec(compile((REPO / "app" / "gunicorn.conf.py").read_text(), "gunicorn.conf.py", "exec"),
+         namespace)
+    assert (namespace["bind"], namespace["workers"], namespace["threads"]) == ("0.0.0.0:8000", 3, 2)
+    assert (namespace["timeout"], namespace["keepalive"]) == (120, 75)
+    assert namespace["wsgi_app"] == "booking_api.wsgi:application"
+
+
+def test_compose_services_follow_the_image_contract():
+    assert {"db", "redis", "migrate", "web", "worker"} <= set(SERVICES)
+    assert SERVICES["db"]["image"] == "postgres:15"
+    assert SERVICES["redis"]["image"].startswith("redis:7")
+    web, worker, migrate = SERVICES["web"], SERVICES["worker"], SERVICES["migrate"]
+    assert web["command"] == dockerfile_cmd()
+    assert "8000:8000" in web["ports"]
+    assert worker["command"][:3] == ["python", "manage.py", "rundramatiq"]
+    assert "--processes" in worker["command"]
+    assert "--threads" in worker["command"], "set rundramatiq's threads explicitly"
+    assert migrate["command"] == ["python", "manage.py", "migrate", "--noinput"]
+    for service in (web, worker, migrate):
+        assert service["build"]["context"] == "."
+        assert service["image"] == web["image"], "one image for web, worker and migrate"
+
+
+def test_compose_start_order_and_health():
+    for name in ("db", "redis"):
+        assert SERVICES[name]["healthcheck"]["test"], f"{name} has no healthcheck"
+    assert SERVICES["migrate"]["depends_on"]["db"]["condition"] == "service_healthy"
+    for name in ("web", "worker"):
+        depends = SERVICES[name]["depends_on"]
+        assert depends["migrate"]["condition"] == "service_completed_successfully"
+        assert depends["redis"]["condition"] == "service_healthy"
+
+
+def test_compose_environment_is_what_the_app_reads():
+    settings = (REPO / "app" / "booking_api" / "settings.py").read_text()
+    for name in ("web", "worker", "migrate"):
+        env = SERVICES[name]["environment"]
+        for key in env:
+            assert f'"{key}"' in settings, f"{name}: the app does not read {key}"
+        db = env["DATABASE_URL"]
+        assert db.startswith("postgres://")
+        assert "@db:5432/" in db
+        assert env["REDIS_URL"].startswith("redis://redis:6379/")
+        assert env["DJANGO_SECRET_KEY"]
+    db_env = SERVICES["db"]["environment"]
+    expected = (f"postgres://{db_env['POSTGRES_USER']}:{db_env['POSTGRES_PASSWORD']}"
+                f"@db:5432/{db_env['POSTGRES_DB']}")
+    assert SERVICES["web"]["environment"]["DATABASE_URL"] == expected

@@ -1,0 +1,346 @@
+"""The image end to end with podman: build, migrate, serve, work, book, stop, push and pull.
+
+Runs against the local PostgreSQL (127.0.0.1:5432, user postgres, trust) in a database of its
+own and the local Redis (127.0.0.1:6379) in database 9, with every container on the host
+network. The web server and the worker run the commands docker-compose.yml gives them.
+Skipped only when podman cannot be installed (see conftest.py); in CI it runs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import METRICS, REPO, RUN_DIR, TOOLS, container_env
+
+pytestmark = pytest.mark.usefixtures("podman_ready")
+
+PODMAN = str(TOOLS / "podman.sh")
+DB_NAME = "booking_container_test"
+PG = ["psql", "-h", "127.0.0.1", "-p", "5432", "-U", "postgres", "-v", "ON_ERROR_STOP=1", "-qAt"]
+REDIS_DB = "9"
+DEMO_PASSWORD = "demo-password-123"
+SUFFIX = str(os.getpid())
+STOP_TIMEOUT = 30
+
+
+def podman(*args: str, check: bool = True, timeout: float = 300, **env: str):
+    result = subprocess.run(
+        [PODMAN, *args], capture_output=True, text=True, timeout=timeout,
+        env=container_env(**env), check=False,
+    )
+    if check and result.returncode != 0:
+        pytest.fail(f"podman {' '.join(args)} exited {result.returncode}:\n"
+                    f"{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+    return result
+
+
+def compose_command(service: str) -> list[str]:
+    compose = yaml.safe_load((REPO / "docker-compose.yml").read_text())
+    return compose["services"][service]["command"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def http(method: str, url: str, body: dict | None = None, token: str | None = None,
+         headers: dict | None = None) -> tuple[int, object]:
+    request = urllib.request.Request(url, method=method, headers=dict(headers or {}))
+    if body is not None:
+        request.data = json.dumps(body).encode()
+        request.add_header("Content-Type", "application/json")
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            status, raw = response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        status, raw = exc.code, exc.read()
+    try:
+        return status, json.loads(raw or b"null")
+    except json.JSONDecodeError:
+        return status, raw.decode(errors="replace")
+
+
+def wait_for(what: str, check, timeout: float, interval: float = 1.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what}: not within {timeout:.0f} s")
+        time.sleep(interval)
+
+
+# --- fixtures ---------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def image() -> str:
+    """Build the image twice: the first build is cold or warm depending on the store, the second
+    is all cache hits. Both times, the size and the base are recorded."""
+    store = RUN_DIR / "containers" / "storage"
+    METRICS["image store before the build"] = "present" if store.exists() else "absent (cold)"
+    timings = []
+    for _ in range(2):
+        start = time.monotonic()
+        build = subprocess.run(
+            [str(TOOLS / "build.sh")], capture_output=True, text=True, timeout=900,
+            env=container_env(IMAGE_BUILDER="podman"), check=False,
+        )
+        timings.append(time.monotonic() - start)
+        assert build.returncode == 0, f"build failed:\n{build.stderr[-5000:]}"
+    ref = build.stdout.strip().splitlines()[-1]
+    base = re.search(r"building \S+ with podman from (\S+)", build.stderr)
+    METRICS["image"] = ref
+    METRICS["base image"] = base.group(1) if base else "?"
+    METRICS["build time, first build of this run (s)"] = round(timings[0], 1)
+    METRICS["build time, cached rebuild (s)"] = round(timings[1], 1)
+    size = int(podman("image", "inspect", "--format", "{{.Size}}", ref).stdout.strip())
+    METRICS["image size, uncompressed (MB)"] = round(size / 1e6, 1)
+    return ref
+
+
+@pytest.fixture(scope="module")
+def database() -> Iterator[dict[str, str]]:
+    """A fresh PostgreSQL database and Redis database 9, dropped and flushed afterwards."""
+    subprocess.run([*PG, "-c", f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)"], check=True)
+    subprocess.run([*PG, "-c", f"CREATE DATABASE {DB_NAME}"], check=True)
+    subprocess.run(["redis-cli", "-n", REDIS_DB, "flushdb"], check=True, capture_output=True)
+    yield {
+        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DB_NAME}",
+        "REDIS_URL": f"redis://127.0.0.1:6379/{REDIS_DB}",
+        "DJANGO_SECRET_KEY": "container-test-only-not-a-secret",
+        "DJANGO_ALLOWED_HOSTS": "localhost,127.0.0.1",
+    }
+    subprocess.run(["redis-cli", "-n", REDIS_DB, "flushdb"], check=False, capture_output=True)
+    subprocess.run([*PG, "-c", f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)"], check=False)
+
+
+def env_args(env: dict[str, str]) -> list[str]:
+    return [arg for key, value in env.items() for arg in ("-e", f"{key}={value}")]
+
+
+@pytest.fixture(scope="module")
+def migrated(image: str, database: dict[str, str]) -> dict[str, str]:
+    """migrate and seed_demo by command override, each in a throwaway container."""
+    for command in (["python", "manage.py", "migrate", "--noinput"],
+                    ["python", "manage.py", "seed_demo"]):
+        run = podman("run", "--rm", "--network=host", *env_args(database), image, *command,
+                     check=False)
+        assert run.returncode == 0, f"{command} exited {run.returncode}:\n{run.stderr[-3000:]}"
+    return database
+
+
+@pytest.fixture(scope="module")
+def containers() -> Iterator[list[str]]:
+    """Names of the containers the tests start; all removed at the end, failed or not."""
+    names: list[str] = []
+    yield names
+    for name in names:
+        podman("rm", "-f", "-t", "0", name, check=False, timeout=60)
+
+
+@pytest.fixture(scope="module")
+def web(image: str, migrated: dict[str, str], containers: list[str]) -> dict[str, object]:
+    """The web server with docker-compose.yml's command on a free port; healthy within 60 s."""
+    port = free_port()
+    name = f"booking-test-web-{SUFFIX}"
+    containers.append(name)
+    start = time.monotonic()
+    podman("run", "-d", "--name", name, "--network=host",
+           *env_args({**migrated, "GUNICORN_BIND": f"127.0.0.1:{port}"}),
+           image, *compose_command("web"))
+
+    def healthy():
+        check = podman("healthcheck", "run", name, check=False, timeout=30)
+        if check.returncode == 0:
+            return True
+        state = podman("inspect", "--format", "{{.State.Status}}", name, check=False)
+        if state.stdout.strip() not in ("running", "created"):
+            logs = podman("logs", name, check=False)
+            pytest.fail(f"web container {state.stdout.strip()}:\n{logs.stdout[-3000:]}"
+                        f"{logs.stderr[-3000:]}")
+        return False
+
+    wait_for("web container healthy", healthy, timeout=60)
+    METRICS["web: start to healthy (s)"] = round(time.monotonic() - start, 1)
+    return {"name": name, "url": f"http://127.0.0.1:{port}"}
+
+
+@pytest.fixture(scope="module")
+def worker(image: str, migrated: dict[str, str], containers: list[str]) -> str:
+    name = f"booking-test-worker-{SUFFIX}"
+    containers.append(name)
+    podman("run", "-d", "--name", name, "--network=host", *env_args(migrated),
+           image, *compose_command("worker"))
+    return name
+
+
+def logs(name: str) -> str:
+    result = podman("logs", name, check=False)
+    return result.stdout + result.stderr
+
+
+# --- tests ------------------------------------------------------------------------------------
+
+def test_image_contract(image: str):
+    inspect = json.loads(podman("image", "inspect", image).stdout)[0]
+    config = inspect["Config"]
+    assert config["User"] == "1000:1000"
+    assert "8000/tcp" in config["ExposedPorts"]
+    assert config["Cmd"] == compose_command("web")
+    # Kept only in the docker format (build.sh: --format docker); podman lists it apart.
+    assert inspect["Healthcheck"]["Test"][:2] == ["CMD", "python"]
+    labels = config["Labels"]
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True,
+                          text=True, check=True).stdout.strip()
+    assert labels["org.opencontainers.image.revision"] == head
+    assert "org.opencontainers.image.source" in labels
+    assert image.split(":")[-1].startswith(head)
+    # Nothing of the build toolchain in the runtime stage.
+    tools = podman("run", "--rm", "--network=host", image, "sh", "-c",
+                   "command -v gcc cc curl || true").stdout.strip()
+    assert tools == "", f"found in the image: {tools}"
+
+
+def test_web_serves_and_runs_as_uid_1000(web: dict[str, object]):
+    status, body = http("GET", f"{web['url']}/health/")
+    assert (status, body) == (200, {"status": "ok"})
+    status, body = http("GET", f"{web['url']}/health/ready")
+    assert status == 200, body
+    assert podman("exec", web["name"], "id", "-u").stdout.strip() == "1000"
+    # gunicorn is PID 1 (exec form), so it receives podman stop's SIGTERM itself.
+    comm = podman("exec", web["name"], "cat", "/proc/1/cmdline").stdout
+    assert "gunicorn" in comm
+    # Static files come from the image (collectstatic at build time, served by WhiteNoise).
+    status, _ = http("GET", f"{web['url']}/api/docs/")
+    assert status == 200
+
+
+def test_worker_starts(worker: str):
+    wait_for("worker ready log line",
+             lambda: "is ready for action" in logs(worker), timeout=60)
+    assert "Dramatiq" in logs(worker)
+
+
+def test_booking_through_the_api_and_the_worker_sends_the_sms(
+        web: dict[str, object], worker: str):
+    url = web["url"]
+    status, body = http("POST", f"{url}/_allauth/app/v1/auth/login",
+                        {"email": "customer@example.com", "password": DEMO_PASSWORD})
+    assert status == 200, body
+    token = body["meta"]["access_token"]
+
+    status, salons = http("GET", f"{url}/api/salons/")
+    assert status == 200, salons
+    salons = salons["results"] if isinstance(salons, dict) else salons
+    salon = next(s for s in salons if s["name"] == "Demo Salon Berlin")
+    status, services = http("GET", f"{url}/api/salons/{salon['id']}/services/")
+    assert status == 200, services
+    items = services["results"] if isinstance(services, dict) else services
+    haircut = next(s for s in items if s["name"] == "Haircut")
+
+    slot = None
+    for days in range(1, 8):  # the next day the salon is open (closed on Sundays)
+        day = (date.today() + timedelta(days=days)).isoformat()
+        query = f"service={haircut['id']}&date={day}"
+        status, slots = http("GET", f"{url}/api/salons/{salon['id']}/availability?{query}")
+        assert status == 200, slots
+        if slots:
+            slot = slots[0]
+            break
+    assert slot, "no free slot in the next 7 days"
+
+    booking = {"salon": salon["id"], "service": haircut["id"], "staff": slot["staff_ids"][0],
+               "starts_at": slot["start"]}
+    status, body = http("POST", f"{url}/api/appointments/", booking, token=token,
+                        headers={"Idempotency-Key": f"container-test-{SUFFIX}"})
+    assert status == 201, body
+    assert body["status"] == "booked"
+    # The same slot again: the database's exclusion constraint answers 409.
+    status, _ = http("POST", f"{url}/api/appointments/", booking, token=token,
+                     headers={"Idempotency-Key": f"container-test-{SUFFIX}-again"})
+    assert status == 409
+    # The web container enqueued the SMS in Redis; the worker container sent it (console).
+    wait_for("the worker's SMS log line",
+             lambda: f"Ref #{body['id']}" in logs(worker), timeout=60)
+
+
+def test_stop_is_graceful(web: dict[str, object]):
+    """gunicorn handles SIGTERM: it stops its workers and exits 0 (not 143, which would mean
+    the signal killed it), well within the stop timeout, so podman never needs SIGKILL."""
+    start = time.monotonic()
+    podman("stop", "-t", str(STOP_TIMEOUT), web["name"], timeout=STOP_TIMEOUT + 30)
+    elapsed = time.monotonic() - start
+    METRICS["web: podman stop (s)"] = round(elapsed, 1)
+    state = json.loads(podman("inspect", web["name"]).stdout)[0]["State"]
+    assert state["ExitCode"] == 0, f"exit code {state['ExitCode']}:\n{logs(web['name'])[-2000:]}"
+    assert elapsed < STOP_TIMEOUT, f"stop took {elapsed:.1f} s: SIGTERM was not handled"
+    assert "Shutting down: Master" in logs(web["name"])
+
+
+@pytest.fixture(scope="module")
+def registry() -> Iterator[str]:
+    """The loopback registry: reused if running, else started here and stopped afterwards."""
+    script = str(TOOLS / "registry.sh")
+    running = subprocess.run([script, "status"], check=False).returncode == 0
+    if not running:
+        subprocess.run([script, "up"], check=True)
+    yield subprocess.run([script, "url"], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    if not running:
+        subprocess.run([script, "down"], check=False)
+
+
+def test_push_pull_run_through_the_registry(image: str, registry: str, tmp_path: Path):
+    tag = image.split(":")[-1]
+    remote = f"{registry}/booking-api:{tag}"
+    podman("tag", image, remote)
+    start = time.monotonic()
+    podman("push", "--tls-verify=false", "--quiet", remote)
+    METRICS["push to the loopback registry (s)"] = round(time.monotonic() - start, 1)
+    podman("rmi", remote)
+    assert podman("image", "exists", remote, check=False).returncode == 1
+
+    status, tags = http("GET", f"http://{registry}/v2/booking-api/tags/list")
+    assert status == 200
+    assert tag in tags["tags"]
+    status, manifest = http(
+        "GET", f"http://{registry}/v2/booking-api/manifests/{tag}",
+        headers={"Accept": "application/vnd.docker.distribution.manifest.v2+json"})
+    assert status == 200
+    compressed = sum(layer["size"] for layer in manifest["layers"])
+    METRICS["image size, compressed in the registry (MB)"] = round(compressed / 1e6, 1)
+
+    # Pull into an empty image store, so every layer really comes from the registry.
+    # (podman refuses a run root path of more than 50 characters: a short one in /tmp.)
+    runroot = tempfile.mkdtemp(prefix="booking-pull-", dir="/tmp")
+    store = {"CONTAINERS_ROOT": str(tmp_path / "storage"), "CONTAINERS_RUNROOT": runroot}
+    try:
+        start = time.monotonic()
+        podman("pull", "--tls-verify=false", "--quiet", remote, **store)
+        METRICS["pull into an empty store (s)"] = round(time.monotonic() - start, 1)
+        run = podman("run", "--rm", "--network=host", remote, "python", "-c",
+                     "import django; print(django.get_version())", **store)
+        assert re.fullmatch(r"5\.2\.\d+", run.stdout.strip())
+    finally:
+        podman("rmi", "-a", "-f", check=False, **store)
+        shutil.rmtree(tmp_path / "storage", ignore_errors=True)
+        shutil.rmtree(runroot, ignore_errors=True)
