@@ -30,7 +30,8 @@ PYTHON312 ?= $(shell for p in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python
 	&& { echo "$$p"; break; }; done)
 
 .PHONY: help setup lock site check emulator-up emulator-down emulator-reset emulator-url \
-	lint test test-unit test-molecule test-app app-setup services-up run-app down clean
+	lint test test-unit test-molecule test-app app-setup services-up run-app down clean \
+	container-setup image registry-up registry-down lint-container test-container
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -106,10 +107,35 @@ test-molecule: setup ## Every role's molecule scenario against its own emulator
 test-app: app-setup services-up ## The Django app's tests against PostgreSQL and Redis
 	cd app && ../$(APP_VENV)/bin/python -m pytest -q
 
-test: setup lint test-unit test-app test-molecule ## Everything CI runs: lint, pytest (infra and app), molecule
+test: setup lint test-unit test-app test-molecule test-container ## Everything CI runs: lint, pytest (infra and app), molecule
 
 down: emulator-down ## Stop every local service the Makefile started
 	@tools/local-services.sh down
+	@tools/container/registry.sh down
+
+# --- Container image (Dockerfile): podman on the project's own image store (.run/containers) with
+# tools/container/containers.conf; see README.md, "Container image".
+# The loopback registry's port (5000 is the emulator's, 5101-5111 molecule's).
+REGISTRY_PORT ?= 5002
+export REGISTRY_PORT
+
+container-setup: ## Install podman, buildah, skopeo, debootstrap, docker-registry, runc if missing
+	@tools/container/setup.sh
+
+image: container-setup ## Build the image (IMAGE_BUILDER=podman|buildah|docker, BASE_IMAGE=); prints its reference
+	@tools/container/build.sh
+
+registry-up: container-setup ## Start the loopback image registry on 127.0.0.1:REGISTRY_PORT (5002; reused if running)
+	@tools/container/registry.sh up
+
+registry-down: ## Stop the loopback image registry
+	@tools/container/registry.sh down
+
+lint-container: setup ## hadolint the Dockerfile
+	hadolint Dockerfile
+
+test-container: setup container-setup services-up ## The image end to end: build, migrate, web, worker, a booking, stop, push and pull
+	python -m pytest tests/container -q -rs
 
 clean: down ## Remove the venv and local state
 	rm -rf $(VENV) $(APP_VENV) .run
