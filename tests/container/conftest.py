@@ -7,21 +7,11 @@ Not collected by `make test-unit` (pyproject's norecursedirs lists tests/contain
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
-
-REPO = Path(__file__).resolve().parents[2]
-TOOLS = REPO / "tools" / "container"
-RUN_DIR = REPO / ".run"
-METRICS_FILE = RUN_DIR / "container-metrics.json"
-
-# Figures measured by the tests (build times, image size, ...), printed at the end of the run
-# and written to .run/container-metrics.json.
-METRICS: dict[str, object] = {}
+from container_support import METRICS, METRICS_FILE, REPO, RUN_DIR, TOOLS
 
 
 def pytest_terminal_summary(terminalreporter):
@@ -47,10 +37,3 @@ def podman_ready() -> None:
                 "podman is not installed and cannot be installed here "
                 f"(tools/container/setup.sh: {setup.stderr.strip()[-300:]})"
             )
-
-
-def container_env(**extra: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env["CONTAINERS_CONF"] = str(TOOLS / "containers.conf")
-    env.update(extra)
-    return env

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import yaml
-from conftest import REPO
+from container_support import REPO
 
 DOCKERFILE = (REPO / "Dockerfile").read_text()
 COMPOSE = yaml.safe_load((REPO / "docker-compose.yml").read_text())

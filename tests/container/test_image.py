@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import METRICS, REPO, RUN_DIR, TOOLS, container_env
+from container_support import METRICS, REPO, RUN_DIR, TOOLS, container_env
 
 pytestmark = pytest.mark.usefixtures("podman_ready")
 
