@@ -72,6 +72,9 @@ def test_compose_services_follow_the_image_contract():
 def test_compose_start_order_and_health():
     for name in ("db", "redis"):
         assert SERVICES[name]["healthcheck"]["test"], f"{name} has no healthcheck"
+    assert "healthcheck" not in SERVICES["web"], "web keeps the image's HEALTHCHECK"
+    for name in ("worker", "migrate"):  # no HTTP server: the image's check would fail
+        assert SERVICES[name]["healthcheck"] == {"disable": True}
     assert SERVICES["migrate"]["depends_on"]["db"]["condition"] == "service_healthy"
     for name in ("web", "worker"):
         depends = SERVICES[name]["depends_on"]
