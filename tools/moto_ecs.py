@@ -201,13 +201,19 @@ def apply() -> None:
 
     backend_cls = models.EC2ContainerServiceBackend
 
-    # RunTask with awsvpc networking reads the ENI's private DNS name, which moto's
-    # NetworkInterface lacks (AttributeError, HTTP 500). AWS names it after the private IP.
+    # RunTask with awsvpc networking reads the ENI's private DNS name, which moto sets only for
+    # some ENIs (AttributeError, HTTP 500). AWS names every one after its private IP.
     from moto.ec2.models.elastic_network_interfaces import NetworkInterface
 
-    if not hasattr(NetworkInterface, "private_dns_name"):
-        NetworkInterface.private_dns_name = property(
-            lambda eni: f"ip-{eni.private_ip_address.replace('.', '-')}.ec2.internal")
+    if not isinstance(getattr(NetworkInterface, "private_dns_name", None), property):
+        def _get(eni: Any) -> str:
+            return eni.__dict__.get("_booking_dns") or (
+                f"ip-{eni.private_ip_address.replace('.', '-')}.ec2.internal")
+
+        def _set(eni: Any, value: str) -> None:
+            eni.__dict__["_booking_dns"] = value
+
+        NetworkInterface.private_dns_name = property(_get, _set)
 
     create = responses.EC2ContainerServiceResponse.create_service
 

@@ -9,6 +9,7 @@ Apply them once, before the moto server handles its first request: ``apply_all()
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Callable
@@ -210,6 +211,32 @@ def _elasticache_replication_group_members() -> None:
     responses.ElastiCacheResponse.modify_replication_group = _modify
 
 
+def _scaling_policy_names() -> None:
+    """DescribeScalingPolicies honours PolicyNames, as on AWS.
+
+    moto ignores the filter and answers the resource's first policy, so a module asking for one
+    policy by name (community.aws.application_autoscaling_policy, MaxResults=1) compares against
+    another and reports changed on every run once a service has two policies.
+    """
+    from moto.applicationautoscaling import responses
+
+    describe = responses.ApplicationAutoScalingResponse.describe_scaling_policies
+
+    def _describe(self: Any) -> str:
+        names = self._get_param("PolicyNames")
+        if not names:
+            return describe(self)
+        backend = self.applicationautoscaling_backend
+        policies = [p for p in backend.policies.values()
+                    if p.policy_name in names
+                    and p.service_namespace == self._get_param("ServiceNamespace")
+                    and (not self._get_param("ResourceId")
+                         or p.resource_id == self._get_param("ResourceId"))]
+        return json.dumps({"ScalingPolicies": [responses._build_policy(p) for p in policies]})
+
+    responses.ApplicationAutoScalingResponse.describe_scaling_policies = _describe
+
+
 def _ecs_data_plane() -> None:
     """ECS deployments roll out and one-off tasks stop with an exit code (see moto_ecs)."""
     import moto_ecs
@@ -222,6 +249,7 @@ PATCHES: list[Callable[[], None]] = [
     _slow_creation,
     _alb_default_attributes,
     _elasticache_replication_group_members,
+    _scaling_policy_names,
     _ecs_data_plane,
 ]
 

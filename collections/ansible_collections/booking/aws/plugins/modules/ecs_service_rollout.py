@@ -82,8 +82,14 @@ options:
     description: Start a new deployment even if nothing changed (always reports changed).
     type: bool
     default: false
+  update:
+    description:
+      - Apply differences. With C(false) nothing is changed and the module only waits for the
+        deployment of I(task_definition) (a second pass after starting several rollouts at once).
+    type: bool
+    default: true
   wait:
-    description: Wait for the PRIMARY deployment's rollout to finish.
+    description: Wait for the rollout of the deployment of I(task_definition) to finish.
     type: bool
     default: true
   wait_timeout:
@@ -290,9 +296,19 @@ class Rollout:
             kwargs["tags"] = ansible_dict_to_boto3_tag_list(p["tags"], "key", "value")
         return self.client.create_service(aws_retry=True, **kwargs)["service"]
 
-    def wait(self, service: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-        """Poll until the PRIMARY deployment of `service` finishes: (service, deployment)."""
-        target = _primary(service)
+    def wait(self, service: dict[str, Any], task_definition: str,
+             ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Poll until the newest deployment of `task_definition` finishes: (service, deployment).
+
+        Followed by id: if the circuit breaker rolls it back, the service's PRIMARY becomes the
+        rollback deployment, which must not be mistaken for this one.
+        """
+        ours = [d for d in service.get("deployments", [])
+                if d.get("taskDefinition") == task_definition]
+        if not ours:
+            return service, {"taskDefinition": task_definition, "rolloutState": "FAILED",
+                             "rolloutStateReason": "no deployment of it remains"}
+        target = max(ours, key=lambda d: str(d.get("createdAt", "")))
         deadline = time.monotonic() + self.p["wait_timeout"]
         while True:
             deployments = {d["id"]: d for d in service.get("deployments", [])}
@@ -300,7 +316,7 @@ class Rollout:
             if current is None:
                 # Replaced: by a rollback deployment, or by someone else's newer deployment.
                 return service, {**target, "rolloutState": "FAILED",
-                                 "rolloutStateReason": "replaced by a newer deployment"}
+                                 "rolloutStateReason": "replaced by another deployment"}
             if current.get("rolloutState") in ("COMPLETED", "FAILED"):
                 return service, current
             if current.get("rolloutState") is None and current.get("runningCount") == current.get(
@@ -334,6 +350,7 @@ def main() -> None:
             "propagate_tags": {"type": "str", "choices": ["SERVICE", "TASK_DEFINITION", "NONE"]},
             "platform_version": {"type": "str"},
             "force_new_deployment": {"type": "bool", "default": False},
+            "update": {"type": "bool", "default": True},
             "wait": {"type": "bool", "default": True},
             "wait_timeout": {"type": "int", "default": 1200},
             "poll_interval": {"type": "int", "default": 10},
@@ -353,6 +370,8 @@ def main() -> None:
     except AWS_ERRORS as e:
         module.fail_json_aws(e, msg=f"Unable to describe service {p['name']}")
 
+    if service is None and not p["update"]:
+        module.fail_json(msg=f"Service {p['name']} does not exist; nothing to wait for")
     if service is None:
         diff = {"before": {}, "after": {"taskDefinition": task_definition,
                                         "desiredCount": p["desired_count"]}}
@@ -372,6 +391,8 @@ def main() -> None:
             to_set, to_unset = compare_aws_tags(tags, p["tags"], p["purge_tags"])
             if to_set or to_unset:
                 before["tags"], after["tags"] = tags, p["tags"]
+        if not p["update"]:
+            update, to_set, to_unset, before, after = {}, {}, [], {}, {}
         changed = bool(update or to_set or to_unset or p["force_new_deployment"])
         if changed and not module.check_mode:
             try:
@@ -392,7 +413,7 @@ def main() -> None:
     deployment = _primary(service)
     if p["wait"] and not module.check_mode:
         try:
-            service, deployment = rollout.wait(service)
+            service, deployment = rollout.wait(service, task_definition)
         except AWS_ERRORS as e:
             module.fail_json_aws(e, msg=f"Unable to follow the rollout of {p['name']}")
     result = {

@@ -64,7 +64,7 @@ options:
     type: list
     elements: dict
   ephemeral_storage:
-    description: C(ephemeralStorage) as in the ECS API, e.g. C({sizeInGiB: 30}).
+    description: "C(ephemeralStorage) as in the ECS API, e.g. C({sizeInGiB: 30})."
     type: dict
   match:
     description:

@@ -1,0 +1,109 @@
+"""deploy.yml and rollback.yml on the emulator, whose ECS data plane the tests script.
+
+The happy path and the ways back: a release, its idempotent re-run and dry run, a second
+release, rollback to previous, by tag and by revision.
+"""
+
+from __future__ import annotations
+
+import pytest
+import release_env as env
+from moto_ecs import RUNTIME
+
+# The images are in the emulator's ECR (release_env.push), not in the local registry.
+ECR = {"release_registry": ""}
+
+
+@pytest.fixture
+def environment(fresh_emulator, aws):
+    env.provision(aws)
+    RUNTIME.rollout_seconds = 0.5
+    yield aws
+    RUNTIME.reset()
+
+
+def deploy(ansible, tag, *args, **extra):
+    return ansible.playbook("playbooks/deploy.yml", *args,
+                            extra_vars={**ECR, "image_tag": tag, **extra})
+
+
+def rollback(ansible, *args, **extra):
+    return ansible.playbook("playbooks/rollback.yml", *args, extra_vars={**ECR, **extra})
+
+
+def test_deploy_releases_then_reruns_and_rolls_back(ansible, environment, emulator):
+    aws = environment
+    env.push(aws, "aaa111")
+    env.push(aws, "bbb222")
+
+    first = deploy(ansible, "aaa111")
+    assert first.rc == 0, first.explain()
+    current = env.record(aws)
+    assert current["tag"] == "aaa111"
+    assert current["image"] == (
+        "123456789012.dkr.ecr.us-east-1.amazonaws.com/booking-api-local:aaa111")
+    assert set(current["task_definitions"]) == {"web", "worker", "migrate"}
+    assert current["by"]
+    assert current["at"].endswith("Z")
+    assert env.running(aws) == {k: current["task_definitions"][k] for k in env.SERVICES}
+    assert env.record(aws, "previous") == {}
+    web = env.service(aws, "web")
+    assert web["desiredCount"] == 2
+    assert web["loadBalancers"][0]["containerPort"] == 8000
+    assert web["deploymentConfiguration"]["deploymentCircuitBreaker"] == {"enable": True,
+                                                                         "rollback": True}
+    assert web["networkConfiguration"]["awsvpcConfiguration"]["assignPublicIp"] == "DISABLED"
+    worker = env.service(aws, "worker")
+    assert worker["capacityProviderStrategy"][0]["capacityProvider"] == "FARGATE_SPOT"
+    # The migration ran once, as a one-off task of the release's migrate revision.
+    migrations = [t for t in aws("ecs").describe_tasks(
+        cluster=env.CLUSTER, tasks=aws("ecs").list_tasks(cluster=env.CLUSTER)["taskArns"])[
+            "tasks"] if t.get("startedBy") == "release aaa111"]
+    assert [t["taskDefinitionArn"] for t in migrations] == [current["task_definitions"]["migrate"]]
+    targets = aws("application-autoscaling").describe_scalable_targets(
+        ServiceNamespace="ecs")["ScalableTargets"]
+    assert {(t["ResourceId"].split("/")[-1], t["MinCapacity"], t["MaxCapacity"])
+            for t in targets} == {("booking-api-local-web", 2, 10),
+                                  ("booking-api-local-worker", 1, 5)}
+
+    # The same tag again: nothing registered, migrated or recorded.
+    revisions = env.revisions(aws)
+    again = deploy(ansible, "aaa111")
+    assert again.rc == 0, again.explain()
+    assert again.changed == 0, again.explain()
+    checked = deploy(ansible, "aaa111", "--check", "--diff")
+    assert checked.rc == 0, checked.explain()
+    assert checked.changed == 0, checked.explain()
+    assert env.revisions(aws) == revisions
+    assert env.record(aws)["at"] == current["at"]
+
+    second = deploy(ansible, "bbb222")
+    assert second.rc == 0, second.explain()
+    released_b = env.record(aws)
+    assert released_b["tag"] == "bbb222"
+    assert env.record(aws, "previous")["tag"] == "aaa111"
+    assert env.image_of(aws, env.running(aws)["web"]).endswith(":bbb222")
+
+    # Back to previous: the old revisions themselves, no copies.
+    back = rollback(ansible)
+    assert back.rc == 0, back.explain()
+    assert env.running(aws) == {k: current["task_definitions"][k] for k in env.SERVICES}
+    assert env.revisions(aws) == sorted(revisions + [
+        released_b["task_definitions"][k] for k in ("web", "worker", "migrate")])
+    assert env.record(aws)["tag"] == "aaa111"
+    assert env.record(aws)["rolled_back_from"] == "bbb222"
+    assert env.record(aws, "previous")["tag"] == "bbb222"
+
+    # By tag, forward again to bbb222; then by revision, back to web revision 1 (aaa111).
+    by_tag = rollback(ansible, image_tag="bbb222")
+    assert by_tag.rc == 0, by_tag.explain()
+    assert env.running(aws)["web"] == released_b["task_definitions"]["web"]
+    by_revision = rollback(ansible, revision=1)
+    assert by_revision.rc == 0, by_revision.explain()
+    assert env.running(aws)["web"] == current["task_definitions"]["web"]
+    assert env.record(aws)["tag"] == "aaa111"
+    # A rollback never runs a migration unless asked to.
+    started = {t.get("startedBy") for t in aws("ecs").describe_tasks(
+        cluster=env.CLUSTER, tasks=aws("ecs").list_tasks(cluster=env.CLUSTER)["taskArns"])[
+            "tasks"]}
+    assert started == {"release aaa111", "release bbb222"}
