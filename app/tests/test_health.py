@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -76,3 +77,17 @@ def test_debug_is_off_by_default():
     from django.conf import settings
 
     assert settings.DEBUG is False
+
+
+@pytest.mark.django_db
+def test_container_health_check_command_reports_the_server(live_server, monkeypatch):
+    """`python -m booking_api.healthcheck` (the ECS task definition's check) exits 0 or 1."""
+    from booking_api import healthcheck
+
+    port = live_server.url.rsplit(":", 1)[1]
+    monkeypatch.setenv("GUNICORN_BIND", f"0.0.0.0:{port}")
+    assert healthcheck.main() == 0
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        monkeypatch.setenv("GUNICORN_BIND", f"0.0.0.0:{sock.getsockname()[1]}")
+        assert healthcheck.main() == 1
