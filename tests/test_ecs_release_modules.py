@@ -291,3 +291,11 @@ def test_image_info_in_a_v2_registry(ansible):
         assert missing["exists"] is False
     finally:
         server.shutdown()
+
+
+def test_ecr_login_token_decodes_the_registry_login(ansible, fresh_emulator):
+    login = ansible.module("booking.aws.ecr_login_token", {"registry_id": None})
+    assert login["changed"] is False
+    assert login["username"] == "AWS"
+    assert login["password"]
+    assert login["registry"] == "123456789012.dkr.ecr.us-east-1.amazonaws.com"
