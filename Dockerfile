@@ -5,6 +5,13 @@
 # tools/container/base-image.sh makes localhost/debian:bookworm-slim instead; that base has no
 # Python under /usr/local, so the same steps install Debian's python3 (3.11) with apt. Either
 # way the dependencies live in a venv at /opt/venv.
+#
+# Stages: builder (the venv, trimmed) -> static (collectstatic with the full venv) and venv (the
+# venv without the apps' static/ folders) -> runtime (Python, the trimmed venv, the app, the
+# collected static files). The image runs with a read-only root file system (ECS:
+# readonlyRootFilesystem, a writable volume on /tmp): nothing at run time writes outside /tmp
+# and /dev/shm (gunicorn's heartbeat files). XDG_RUNTIME_DIR=/tmp puts gunicorn's control
+# socket (gunicornc, gunicorn >= 25.1) in /tmp; its default, ~/.gunicorn, is /app/.gunicorn.
 ARG BASE_IMAGE=python:3.11-slim
 
 # --- builder: compilers and headers, builds the venv ----------------------------------------
@@ -16,10 +23,11 @@ ENV LANG=C.UTF-8 \
     PIP_NO_CACHE_DIR=1
 
 # Versions come from the base's Debian release (security updates replace exact revisions, so
-# pinning them would break the build within weeks).
+# pinning them would break the build within weeks). gcc for any source distribution (and its
+# binutils for strip below); no libpq-dev: psycopg[binary] brings its own libpq.
 # hadolint ignore=DL3008
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends gcc libc6-dev libpq-dev \
+    && apt-get install -y --no-install-recommends gcc libc6-dev \
     && if [ ! -x /usr/local/bin/python3 ]; then \
          apt-get install -y --no-install-recommends python3 python3-dev python3-venv; \
        fi \
@@ -29,15 +37,60 @@ RUN apt-get update \
 COPY app/requirements.txt /tmp/requirements.txt
 # Where outbound HTTPS is intercepted, the host's CA bundle comes in as an optional build
 # secret (never a layer): --secret id=pip_ca,src=/etc/ssl/certs/ca-certificates.crt.
-# pip and setuptools are not needed at run time; translation sources (*.po, 14 MB) neither:
-# gettext reads the compiled *.mo files, which stay.
+#
+# What goes after the install, each unused by the app (sizes uncompressed, measured):
+# - byte code: --no-compile, and no __pycache__ (73 MB for every module of every package); the
+#   runtime stage compiles only what the processes import (see there).
+# - aiohttp and its dependencies (11 MB): twilio needs them only for its asyncio client
+#   (twilio/http/async_http_client.py); the app sends with the synchronous TwilioHttpClient.
+# - pip, setuptools: not needed at run time.
+# - translations (*.po sources, 14 MB; *.mo catalogs other than English, 10 MB): MIDDLEWARE has
+#   no LocaleMiddleware and nothing calls translation.activate(), so every process runs in
+#   LANGUAGE_CODE (en-us); tests/container/test_image.py checks the settings in the image.
+# - twilio's REST products other than api/ (19 MB): Client loads each product lazily on
+#   first use, and the app uses only client.messages (api/v2010). The image's SMS path is
+#   checked by tests/container/test_image.py.
+# - django/contrib/gis: not in INSTALLED_APPS, and the database engine is postgresql.
+# - packages' own test suites (top-level tests/ folders: jsonschema, referencing, certifi, ...).
+# - symbols of the packages' extension modules (strip --strip-unneeded, 6 MB: cryptography,
+#   PyYAML, rpds); not the auditwheel-bundled libraries in *.libs/. The runtime stage imports
+#   every extension module, so a broken one fails the build.
 RUN --mount=type=secret,id=pip_ca,required=false \
     if [ -s /run/secrets/pip_ca ]; then export PIP_CERT=/run/secrets/pip_ca; fi \
-    && /opt/venv/bin/pip install -r /tmp/requirements.txt \
+    && /opt/venv/bin/pip install --no-compile -r /tmp/requirements.txt \
+    && /opt/venv/bin/pip uninstall -y -q aiohttp aiohttp-retry aiohappyeyeballs aiosignal \
+         frozenlist multidict propcache yarl \
     && /opt/venv/bin/pip uninstall -y -q pip setuptools \
-    && find /opt/venv -name '*.po' -delete
+    && site=$(echo /opt/venv/lib/python3*/site-packages) \
+    && find /opt/venv -name '*.po' -delete \
+    && find "$site" -path '*/locale/*/LC_MESSAGES/*.mo' \
+         -not -path '*/locale/en/*' -not -path '*/locale/en_*' -delete \
+    && find "$site" -path '*/locale/*' -type d -empty -delete \
+    && find "$site/twilio/rest" -mindepth 1 -maxdepth 1 -type d -not -name api -exec rm -rf {} + \
+    && rm -rf "$site/django/contrib/gis" \
+    && find "$site" -mindepth 2 -maxdepth 2 -type d -name tests -exec rm -rf {} + \
+    && find "$site" -name '*.so' -not -path '*.libs/*' -exec strip --strip-unneeded {} + \
+    && find /opt/venv -name __pycache__ -prune -exec rm -rf {} +
 
-# --- runtime: Python, libpq and the venv; no compilers --------------------------------------
+# --- static: collectstatic with the full venv (the apps' static/ folders serve only this) ----
+FROM builder AS static
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONDONTWRITEBYTECODE=1 \
+    DJANGO_SETTINGS_MODULE=booking_api.settings
+WORKDIR /app
+COPY app/ /app/
+# Needs neither database nor Redis (settings read the database URL lazily). WhiteNoise keeps
+# only the hashed names (WHITENOISE_KEEP_ONLY_HASHED_FILES). Left out: Redoc (6 MB; urls.py
+# serves Swagger UI only) and the browsable API's assets (2 MB; settings.py adds
+# BrowsableAPIRenderer only when DEBUG, and DEBUG serves from the apps' folders, not from here).
+RUN DJANGO_SECRET_KEY=dummy python manage.py collectstatic --noinput -v 0 \
+      --ignore 'drf_spectacular_sidecar/redoc/*' --ignore 'rest_framework/*'
+
+# --- venv: the builder's venv without the apps' static/ folders (13 MB, collected above) -----
+FROM builder AS venv
+RUN find /opt/venv/lib/python3*/site-packages -type d -name static -prune -exec rm -rf {} +
+
+# --- runtime: Python and the venv; no compilers ---------------------------------------------
 FROM ${BASE_IMAGE} AS runtime
 
 SHELL ["/bin/bash", "-o", "pipefail", "-c"]
@@ -45,23 +98,39 @@ ENV LANG=C.UTF-8 \
     PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
-    DJANGO_SETTINGS_MODULE=booking_api.settings
+    DJANGO_SETTINGS_MODULE=booking_api.settings \
+    XDG_RUNTIME_DIR=/tmp
 
+# No libpq5: psycopg[binary] loads the libpq bundled in its wheel (psycopg_binary.libs).
 # hadolint ignore=DL3008
-RUN apt-get update \
-    && apt-get install -y --no-install-recommends libpq5 \
-    && if [ ! -x /usr/local/bin/python3 ]; then \
-         apt-get install -y --no-install-recommends python3; \
+RUN if [ ! -x /usr/local/bin/python3 ]; then \
+         apt-get update \
+         && apt-get install -y --no-install-recommends python3 \
+         && rm -rf /var/lib/apt/lists/*; \
        fi \
-    && rm -rf /var/lib/apt/lists/* \
     && useradd --uid 1000 --user-group --no-create-home --home-dir /app --shell /usr/sbin/nologin app
 
-COPY --from=builder /opt/venv /opt/venv
+COPY --from=venv /opt/venv /opt/venv
 WORKDIR /app
 # Code and static files stay root-owned: the app user reads them and writes nothing here.
 COPY app/ /app/
-# Needs neither database nor Redis (settings read the database URL lazily).
-RUN DJANGO_SECRET_KEY=dummy python manage.py collectstatic --noinput -v 0 \
+COPY --from=static /app/staticfiles /app/staticfiles
+# Byte code for what the processes import at start (13 MB of the 73): settings, URLconf and
+# views (manage.py check), the WSGI app, gunicorn's gthread worker, the PostgreSQL backend, the
+# Dramatiq worker and its tasks, migrations; and every extension module (a stripped one that no
+# longer loads fails here). The rest (twilio's API client, on the worker's first SMS) compiles
+# in memory when first imported: at run time nothing may write byte code (read-only root).
+RUN export DJANGO_SECRET_KEY=dummy PYTHONDONTWRITEBYTECODE= \
+    && python manage.py check -v 0 \
+    && python -c "import booking_api.wsgi, django.db.backends.postgresql.base, \
+gunicorn.app.wsgiapp, gunicorn.workers.gthread, gunicorn.glogging, dramatiq.cli, \
+dramatiq.brokers.redis, django_dramatiq.setup, django_dramatiq.tasks, \
+django_dramatiq.management.commands.rundramatiq, notification.tasks; \
+from django.db.migrations.loader import MigrationLoader; MigrationLoader(None)" \
+    && PYTHONDONTWRITEBYTECODE=1 python -c "import importlib, pathlib, sysconfig, psycopg; \
+root = pathlib.Path(sysconfig.get_paths()['purelib']); \
+[importlib.import_module('.'.join(p.relative_to(root).with_name(p.name.split('.')[0]).parts)) \
+ for p in sorted(root.rglob('*.so'))]" \
     && python -m compileall -q -j 0 /app
 
 ARG GIT_SHA=unknown

@@ -34,8 +34,13 @@ def test_hadolint_is_clean():
 
 def test_dockerfile_contract():
     assert re.search(r"^ARG BASE_IMAGE=python:3\.11-slim$", DOCKERFILE, re.MULTILINE)
-    froms = re.findall(r"^FROM (\S+)", DOCKERFILE, re.MULTILINE)
-    assert froms == ["${BASE_IMAGE}", "${BASE_IMAGE}"], "both stages build on BASE_IMAGE"
+    froms = re.findall(r"^FROM (\S+) AS (\S+)$", DOCKERFILE, re.MULTILINE)
+    assert froms == [("${BASE_IMAGE}", "builder"), ("builder", "static"), ("builder", "venv"),
+                     ("${BASE_IMAGE}", "runtime")], "builder and runtime build on BASE_IMAGE"
+    runtime = DOCKERFILE.split("AS runtime", 1)[1]
+    # Read-only root at run time: no byte code written, gunicorn's control socket in /tmp.
+    assert "PYTHONDONTWRITEBYTECODE=1" in runtime
+    assert "XDG_RUNTIME_DIR=/tmp" in runtime
     assert "EXPOSE 8000" in DOCKERFILE
     assert re.search(r"^USER 1000", DOCKERFILE, re.MULTILINE)
     assert "--mount=type=secret,id=pip_ca,required=false" in DOCKERFILE
@@ -97,3 +102,14 @@ def test_compose_environment_is_what_the_app_reads():
     expected = (f"postgres://{db_env['POSTGRES_USER']}:{db_env['POSTGRES_PASSWORD']}"
                 f"@db:5432/{db_env['POSTGRES_DB']}")
     assert SERVICES["web"]["environment"]["DATABASE_URL"] == expected
+
+
+def test_app_code_never_switches_language():
+    """The image keeps English translations only (Dockerfile): nothing may activate another."""
+    offenders = [
+        str(path.relative_to(REPO))
+        for path in (REPO / "app").rglob("*.py")
+        if "tests" not in path.parts
+        and re.search(r"translation\.(activate|override)\(|LocaleMiddleware", path.read_text())
+    ]
+    assert offenders == []
