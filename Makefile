@@ -29,7 +29,7 @@ PYTHON312 ?= $(shell for p in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python
 	"$$p" -c 'import sys; assert sys.version_info[:2] == (3, 12)' >/dev/null 2>&1 \
 	&& { echo "$$p"; break; }; done)
 
-.PHONY: help setup lock site check deploy rollback emulator-up emulator-down emulator-reset emulator-url \
+.PHONY: help setup lock site check deploy rollback cost emulator-up emulator-down emulator-reset emulator-url \
 	lint test test-unit test-molecule test-app app-setup services-up run-app down clean \
 	container-setup image registry-up registry-down lint-container test-container
 
@@ -68,6 +68,9 @@ REVISION ?=
 deploy: setup emulator-up registry-up ## Release an image tag: make deploy TAG=<git sha>
 	@test -n "$(TAG)" || { echo "usage: make deploy TAG=<image tag in the registry>" >&2; exit 2; }
 	ansible-playbook playbooks/deploy.yml -i $(INVENTORY) -e image_tag=$(TAG) $(ARGS)
+
+cost: setup ## Monthly cost estimate of staging and production, line by line (no AWS call)
+	@python tools/cost_report.py
 
 rollback: setup emulator-up registry-up ## Roll back to the previous release (or TAG=..., REVISION=N)
 	ansible-playbook playbooks/rollback.yml -i $(INVENTORY) \
