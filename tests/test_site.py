@@ -269,3 +269,34 @@ def test_check_reports_drift_and_a_run_repairs_it(emulator, ansible, converged):
     assert repaired.rc == 0, repaired.explain()
     left = [name for name, (_, drifted) in DRIFTS.items() if drifted(aws)]
     assert left == [], repaired.explain()
+
+
+# Actions AWS cannot scope to a resource: the only ones an Allow may grant on "*".
+UNSCOPABLE = {"ecr:GetAuthorizationToken", "ssmmessages:CreateControlChannel",
+              "ssmmessages:CreateDataChannel", "ssmmessages:OpenControlChannel",
+              "ssmmessages:OpenDataChannel"}
+
+
+def test_iam_policies_grant_no_wildcards_where_a_narrower_scope_exists(emulator, converged):
+    iam = emulator.client("iam")
+    roles = [r["RoleName"] for r in iam.list_roles()["Roles"]
+             if r["RoleName"].startswith(PREFIX)]
+    assert roles, "site.yml made no IAM roles"
+    checked = 0
+    for role in roles:
+        assert iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"] == [], role
+        for name in iam.list_role_policies(RoleName=role)["PolicyNames"]:
+            document = iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
+            for statement in document["Statement"]:
+                if statement["Effect"] != "Allow":
+                    continue
+                actions = statement["Action"] if isinstance(statement["Action"], list) \
+                    else [statement["Action"]]
+                resources = statement["Resource"] if isinstance(statement["Resource"], list) \
+                    else [statement["Resource"]]
+                where = f"{role}/{name}: {statement.get('Sid', actions)}"
+                assert not any(a == "*" or a.endswith(":*") for a in actions), where
+                if "*" in resources:
+                    assert set(actions) <= UNSCOPABLE, where
+                checked += 1
+    assert checked >= 5
