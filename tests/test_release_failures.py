@@ -80,6 +80,13 @@ def test_failed_rollout_is_rolled_back_by_the_circuit_breaker(ansible, running_a
         result.explain()
     assert env.running(aws)["web"] == before_services["web"]
     assert env.record(aws) == before_record
+    # The worker's rollout succeeded: the services are half moved. The AWX workflow's failure
+    # path re-applies the recorded release, whatever image_tag the workflow carries.
+    assert env.running(aws)["worker"] != before_services["worker"]
+    repaired = rollback(ansible, image_tag="bbb222", release_rollback_target="current")
+    assert repaired.rc == 0, repaired.explain()
+    assert env.running(aws) == before_services
+    assert env.record(aws)["tag"] == "aaa111"
 
 
 def test_rollback_without_a_previous_release_says_so(ansible, running_a, emulator):
