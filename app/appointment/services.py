@@ -15,7 +15,7 @@ import psycopg.errors
 from booking_api.exceptions import ApplicationError, ConflictError, NotAllowedError
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 from notification.models import SmsKind
 from notification.services import sms_cancel_pending, sms_queue
@@ -152,8 +152,7 @@ def appointment_book(
     )
     with transaction.atomic():
         try:
-            with transaction.atomic():  # savepoint: the violation must not poison the outer one
-                appointment.save()
+            _insert(appointment)
         except IntegrityError as exc:
             if _is_double_booking(exc):
                 raise ConflictError("This slot has just been taken. Pick another time.") from exc
@@ -169,6 +168,27 @@ def appointment_book(
             f"{_fmt(appointment)}. Ref #{appointment.pk}.",
         )
     return appointment, True
+
+
+# Concurrent inserts that overlap under an exclusion constraint can deadlock: each waits for the
+# other's uncommitted row, and PostgreSQL aborts one with "deadlock detected" instead of an
+# exclusion violation. The aborted insert is retried: it then waits for the survivor and gets
+# the violation (HTTP 409) or, if the survivor rolled back, the slot.
+_DEADLOCK_RETRIES = 3
+
+
+def _insert(appointment: Appointment) -> None:
+    for attempt in range(_DEADLOCK_RETRIES + 1):
+        try:
+            with transaction.atomic():  # savepoint: a failure must not poison the outer one
+                appointment.save()
+            return
+        except OperationalError as exc:
+            if not isinstance(exc.__cause__, psycopg.errors.DeadlockDetected) or (
+                attempt == _DEADLOCK_RETRIES
+            ):
+                raise
+            appointment.pk = None  # the aborted insert left nothing behind
 
 
 def _replay(customer, key: str, fingerprint: str) -> Appointment | None:

@@ -168,3 +168,31 @@ def test_booking_both_two_oclocks_on_fall_back_night(client_for, db):
         format="json",
     )
     assert r.status_code == 400  # not on the slot grid
+
+
+def test_insert_aborted_by_a_deadlock_is_retried(world, client_for, monkeypatch):
+    """PostgreSQL may abort one of two overlapping concurrent inserts with "deadlock detected"
+    (exclusion constraints wait on each other's rows); the booking retries instead of a 500."""
+    import psycopg.errors
+    from appointment.models import Appointment
+    from django.db import OperationalError
+
+    save = Appointment.save
+    calls = []
+
+    def deadlock_once(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            try:
+                raise psycopg.errors.DeadlockDetected("deadlock detected")
+            except psycopg.errors.DeadlockDetected as cause:
+                raise OperationalError("deadlock detected") from cause
+        return save(self, *args, **kwargs)
+
+    monkeypatch.setattr(Appointment, "save", deadlock_once)
+    start = world.local(world.bookable_day, 11)
+    response = client_for(world.customer).post("/api/appointments/", {
+        "salon": world.salon.pk, "service": world.service.pk, "staff": world.staff.pk,
+        "starts_at": start.isoformat()}, format="json")
+    assert response.status_code == 201, response.content
+    assert len(calls) == 2
