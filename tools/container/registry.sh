@@ -33,8 +33,10 @@ case "${1:-}" in
       exit 0
     fi
     if answers; then
-      log "something else answers on $addr: set REGISTRY_PORT"
-      exit 1
+      # Another checkout's (or the machine's) registry: a registry all the same; reuse it and
+      # leave stopping it to whoever started it.
+      log "reusing the registry that answers on $addr"
+      exit 0
     fi
     command -v docker-registry >/dev/null || { log "docker-registry missing: make container-setup"; exit 1; }
     mkdir -p "$RUN_DIR/registry"
