@@ -77,10 +77,10 @@ except ImportError:
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import (
-    ansible_dict_to_boto3_tag_list,
-    boto3_tag_list_to_ansible_dict,
-    compare_aws_tags,
+from ansible_collections.booking.aws.plugins.module_utils.ecs_tags import (
+    apply_tag_changes,
+    ecs_tags,
+    tag_changes,
 )
 
 SETTING = "containerInsights"
@@ -102,7 +102,7 @@ def _insights(cluster: dict[str, Any]) -> str | None:
 
 
 def _tags(cluster: dict[str, Any]) -> dict[str, str]:
-    return boto3_tag_list_to_ansible_dict(cluster.get("tags") or [], "key", "value")
+    return ecs_tags(cluster.get("tags"))
 
 
 def _shown(cluster: dict[str, Any] | None) -> dict[str, Any]:
@@ -158,10 +158,7 @@ def main() -> None:
     arn = existing["clusterArn"]
     insights_change = (p["container_insights"] is not None
                        and _insights(existing) != p["container_insights"])
-    to_set: dict[str, str] = {}
-    to_unset: list[str] = []
-    if p["tags"] is not None:
-        to_set, to_unset = compare_aws_tags(_tags(existing), p["tags"], p["purge_tags"])
+    to_set, to_unset = tag_changes(_tags(existing), p["tags"], p["purge_tags"])
     changed = bool(insights_change or to_set or to_unset)
 
     result_cluster = existing
@@ -171,11 +168,7 @@ def main() -> None:
                 client.update_cluster(
                     aws_retry=True, cluster=arn,
                     settings=[{"name": SETTING, "value": p["container_insights"]}])
-            if to_unset:
-                client.untag_resource(aws_retry=True, resourceArn=arn, tagKeys=to_unset)
-            if to_set:
-                client.tag_resource(aws_retry=True, resourceArn=arn,
-                                    tags=ansible_dict_to_boto3_tag_list(to_set, "key", "value"))
+            apply_tag_changes(client, arn, to_set, to_unset)
             result_cluster = _describe(client, arn) or existing
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
             module.fail_json_aws(e, msg=f"Unable to update ECS cluster {p['cluster']}")

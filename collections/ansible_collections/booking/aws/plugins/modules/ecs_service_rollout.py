@@ -161,10 +161,13 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import (
     ansible_dict_to_boto3_tag_list,
-    boto3_tag_list_to_ansible_dict,
-    compare_aws_tags,
 )
 from ansible_collections.booking.aws.plugins.module_utils.ecs_canonical import contains
+from ansible_collections.booking.aws.plugins.module_utils.ecs_tags import (
+    apply_tag_changes,
+    ecs_tags,
+    tag_changes,
+)
 
 AWS_ERRORS: tuple[type[Exception], ...]
 try:
@@ -385,12 +388,10 @@ def main() -> None:
         changed, before, after = True, diff["before"], diff["after"]
     else:
         update, before, after = _changes(p, service, task_definition)
-        tags = boto3_tag_list_to_ansible_dict(service.get("tags") or [], "key", "value")
-        to_set, to_unset = ({}, [])
-        if p["tags"] is not None:
-            to_set, to_unset = compare_aws_tags(tags, p["tags"], p["purge_tags"])
-            if to_set or to_unset:
-                before["tags"], after["tags"] = tags, p["tags"]
+        tags = ecs_tags(service.get("tags"))
+        to_set, to_unset = tag_changes(tags, p["tags"], p["purge_tags"])
+        if to_set or to_unset:
+            before["tags"], after["tags"] = tags, p["tags"]
         if not p["update"]:
             update, to_set, to_unset, before, after = {}, {}, [], {}, {}
         changed = bool(update or to_set or to_unset or p["force_new_deployment"])
@@ -400,13 +401,7 @@ def main() -> None:
                     service = client.update_service(
                         aws_retry=True, cluster=p["cluster"], service=p["name"],
                         forceNewDeployment=p["force_new_deployment"], **update)["service"]
-                if to_unset:
-                    client.untag_resource(aws_retry=True, resourceArn=service["serviceArn"],
-                                          tagKeys=to_unset)
-                if to_set:
-                    client.tag_resource(aws_retry=True, resourceArn=service["serviceArn"],
-                                        tags=ansible_dict_to_boto3_tag_list(to_set, "key",
-                                                                            "value"))
+                apply_tag_changes(client, service["serviceArn"], to_set, to_unset)
             except AWS_ERRORS as e:
                 module.fail_json_aws(e, msg=f"Unable to update service {p['name']}")
 

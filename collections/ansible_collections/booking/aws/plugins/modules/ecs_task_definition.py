@@ -138,12 +138,15 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import (
     ansible_dict_to_boto3_tag_list,
-    boto3_tag_list_to_ansible_dict,
-    compare_aws_tags,
 )
 from ansible_collections.booking.aws.plugins.module_utils.ecs_canonical import (
     canonical_task_definition,
     drop_empty,
+)
+from ansible_collections.booking.aws.plugins.module_utils.ecs_tags import (
+    apply_tag_changes,
+    ecs_tags,
+    tag_changes,
 )
 
 AWS_ERRORS: tuple[type[Exception], ...]
@@ -179,7 +182,7 @@ def _describe(client: Any, name: str) -> tuple[dict[str, Any], dict[str, str]] |
                                                          "InvalidParameterException"):
             return None
         raise
-    tags = boto3_tag_list_to_ansible_dict(response.get("tags") or [], "key", "value")
+    tags = ecs_tags(response.get("tags"))
     return response["taskDefinition"], tags
 
 
@@ -243,19 +246,12 @@ def main() -> None:
     before = canonical_task_definition(latest[0]) if latest else {}
     if match is not None:
         definition, tags = match
-        to_set, to_unset = ({}, [])
-        if p["tags"] is not None:
-            to_set, to_unset = compare_aws_tags(tags, p["tags"], p["purge_tags"])
+        to_set, to_unset = tag_changes(tags, p["tags"], p["purge_tags"])
         changed = bool(to_set or to_unset)
         if changed and not module.check_mode:
             arn = definition["taskDefinitionArn"]
             try:
-                if to_unset:
-                    client.untag_resource(aws_retry=True, resourceArn=arn, tagKeys=to_unset)
-                if to_set:
-                    client.tag_resource(aws_retry=True, resourceArn=arn,
-                                        tags=ansible_dict_to_boto3_tag_list(to_set, "key",
-                                                                            "value"))
+                apply_tag_changes(client, arn, to_set, to_unset)
             except AWS_ERRORS as e:
                 module.fail_json_aws(e, msg=f"Unable to tag {arn}")
         module.exit_json(
