@@ -1,0 +1,69 @@
+"""booking.aws.config_rule on the emulator: create, no change, check mode, update, tags, absent."""
+
+from __future__ import annotations
+
+import json
+
+MODULE = "booking.aws.config_rule"
+NAME = "test-rds-storage-encrypted"
+ARGS = {"name": NAME, "identifier": "RDS_STORAGE_ENCRYPTED",
+        "description": "RDS instances are encrypted at rest",
+        "compliance_resource_types": ["AWS::RDS::DBInstance"],
+        "tags": {"Project": "booking-api", "Name": NAME}}
+
+
+def _rule(aws):
+    rules = aws("config").describe_config_rules()["ConfigRules"]
+    found = [r for r in rules if r["ConfigRuleName"] == NAME]
+    if not found:
+        return None
+    tags = aws("config").list_tags_for_resource(ResourceArn=found[0]["ConfigRuleArn"])["Tags"]
+    return found[0], {t["Key"]: t["Value"] for t in tags}
+
+
+def test_creates_once_then_reports_no_change(ansible, aws, fresh_emulator):
+    checked = ansible.module(MODULE, ARGS, check=True, diff=True)
+    assert checked["changed"] is True, checked
+    assert _rule(aws) is None, "check mode created the rule"
+
+    first = ansible.module(MODULE, ARGS)
+    assert first["changed"] is True, first
+    rule, tags = _rule(aws)
+    assert rule["Source"] == {"Owner": "AWS", "SourceIdentifier": "RDS_STORAGE_ENCRYPTED"}
+    assert rule["Scope"]["ComplianceResourceTypes"] == ["AWS::RDS::DBInstance"]
+    assert tags == ARGS["tags"]
+    assert first["rule_arn"] == rule["ConfigRuleArn"]
+
+    second = ansible.module(MODULE, ARGS)
+    assert second["changed"] is False, second
+    again = ansible.module(MODULE, ARGS, check=True, diff=True)
+    assert again["changed"] is False, again
+
+
+def test_updates_parameters_and_tags(ansible, aws, fresh_emulator):
+    ansible.module(MODULE, ARGS)
+    changed = dict(ARGS, input_parameters={"kmsKeyId": "alias/test"},
+                   tags={"Project": "booking-api", "Team": "ops"})
+    checked = ansible.module(MODULE, changed, check=True, diff=True)
+    assert checked["changed"] is True
+    assert _rule(aws)[1] == ARGS["tags"], "check mode changed the tags"
+
+    updated = ansible.module(MODULE, changed)
+    assert updated["changed"] is True, updated
+    rule, tags = _rule(aws)
+    assert json.loads(rule["InputParameters"]) == {"kmsKeyId": "alias/test"}
+    assert tags == {"Project": "booking-api", "Team": "ops"}
+    assert ansible.module(MODULE, changed)["changed"] is False
+
+
+def test_absent_deletes_then_reports_no_change(ansible, aws, fresh_emulator):
+    gone_before = ansible.module(MODULE, {"name": NAME, "state": "absent"})
+    assert gone_before["changed"] is False, gone_before
+    ansible.module(MODULE, ARGS)
+    checked = ansible.module(MODULE, {"name": NAME, "state": "absent"}, check=True)
+    assert checked["changed"] is True
+    assert _rule(aws) is not None, "check mode deleted the rule"
+    gone = ansible.module(MODULE, {"name": NAME, "state": "absent"})
+    assert gone["changed"] is True
+    assert _rule(aws) is None
+    assert ansible.module(MODULE, {"name": NAME, "state": "absent"})["changed"] is False
