@@ -31,7 +31,8 @@ PYTHON312 ?= $(shell for p in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python
 
 .PHONY: help setup lock site check deploy rollback cost security lock-security emulator-up emulator-down emulator-reset emulator-url \
 	lint test test-unit test-molecule test-app app-setup services-up run-app down clean \
-	container-setup image registry-up registry-down lint-container test-container
+	container-setup image registry-up registry-down lint-container test-container \
+	bench-api bench-container
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -168,6 +169,15 @@ lint-container: setup ## hadolint the Dockerfile
 
 test-container: setup container-setup services-up ## The image end to end: build, migrate, web, worker, a booking, stop, push and pull
 	python -m pytest tests/container -q -rs
+
+# --- Benchmarks (bench/README.md): each rewrites its own section of bench/RESULTS.md.
+bench-api: app-setup services-up ## API benchmark: seeded PostgreSQL, gunicorn as in the image, wrk (~7 min)
+	@command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq wrk >/dev/null; }
+	$(APP_VENV)/bin/python bench/api/run.py
+
+bench-container: app-setup container-setup services-up ## Container benchmark: image size, cold start to healthy
+	$(APP_VENV)/bin/python bench/container.py
 
 clean: down ## Remove the venv and local state
 	rm -rf $(VENV) $(APP_VENV) $(SECURITY_VENV) .run
