@@ -300,3 +300,37 @@ def test_iam_policies_grant_no_wildcards_where_a_narrower_scope_exists(emulator,
                     assert set(actions) <= UNSCOPABLE, where
                 checked += 1
     assert checked >= 5
+
+
+def test_audit_trail_detector_recorder_and_rules(emulator, converged):
+    aws = emulator.client
+    account = aws("sts").get_caller_identity()["Account"]
+    [trail] = aws("cloudtrail").describe_trails(trailNameList=[f"{PREFIX}-trail"])["trailList"]
+    assert trail["S3BucketName"] == f"{PREFIX}-backup-{account}"
+    assert trail["S3KeyPrefix"] == "audit/cloudtrail"
+    assert trail["IsMultiRegionTrail"]
+    assert trail["LogFileValidationEnabled"]
+    assert trail["CloudWatchLogsLogGroupArn"].endswith(f":log-group:/audit/{PREFIX}:*")
+    assert aws("cloudtrail").get_trail_status(Name=trail["TrailARN"])["IsLogging"]
+
+    guardduty = aws("guardduty")
+    [detector_id] = guardduty.list_detectors()["DetectorIds"]
+    detector = guardduty.get_detector(DetectorId=detector_id)
+    assert detector["Status"] == "ENABLED"
+    assert REQUIRED_TAGS.items() <= detector["Tags"].items()
+
+    config = aws("config")
+    [status] = config.describe_configuration_recorder_status()["ConfigurationRecordersStatus"]
+    assert (status["name"], status["recording"]) == (f"{PREFIX}-recorder", True)
+    [channel] = config.describe_delivery_channels()["DeliveryChannels"]
+    assert (channel["s3BucketName"], channel["s3KeyPrefix"]) == (
+        f"{PREFIX}-backup-{account}", "audit/config")
+    rules = {r["ConfigRuleName"]: r["Source"]["SourceIdentifier"]
+             for r in config.describe_config_rules()["ConfigRules"]}
+    assert rules[f"{PREFIX}-s3-bucket-ssl-requests-only"] == "S3_BUCKET_SSL_REQUESTS_ONLY"
+    assert rules[f"{PREFIX}-rds-storage-encrypted"] == "RDS_STORAGE_ENCRYPTED"
+    assert len(rules) == 7
+
+    policy = aws("s3").get_bucket_policy(Bucket=f"{PREFIX}-backup-{account}")["Policy"]
+    assert '"CloudTrailWrite"' in policy
+    assert '"ConfigWrite"' in policy

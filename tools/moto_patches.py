@@ -244,6 +244,19 @@ def _ecs_data_plane() -> None:
     moto_ecs.apply()
 
 
+def _cloudtrail_delete_by_arn() -> None:
+    """DeleteTrail takes the trail's name or its ARN, as on AWS (moto ignored an ARN silently)."""
+    from moto.cloudtrail.models import CloudTrailBackend
+
+    original = CloudTrailBackend.delete_trail
+
+    def delete_trail(self: Any, name: str) -> None:
+        by_arn = [t.trail_name for t in self.trails.values() if t.arn == name]
+        original(self, by_arn[0] if by_arn else name)
+
+    CloudTrailBackend.delete_trail = delete_trail
+
+
 PATCHES: list[Callable[[], None]] = [
     _ec2_tag_resource_types,
     _slow_creation,
@@ -251,6 +264,7 @@ PATCHES: list[Callable[[], None]] = [
     _elasticache_replication_group_members,
     _scaling_policy_names,
     _ecs_data_plane,
+    _cloudtrail_delete_by_arn,
 ]
 
 
