@@ -5,8 +5,9 @@
 -- Each thread sends on its own schedule, one request every threads/rate seconds: delay() hands
 -- the next free connection the time left until its slot (0 when late, so a slow response is
 -- followed by catch-up sends rather than a lower rate). Latency is measured by wrk from the
--- actual send, so with too few connections queueing would hide (coordinated omission): the
--- driver opens several times rate x p99 connections.
+-- actual send, so with too few connections queueing would hide (coordinated omission); with
+-- too many, connections idle before their first send hold gunicorn's threads (run.py's
+-- rate_connections explains the choice).
 local here = debug.getinfo(1, "S").source:sub(2):match("^(.*/)") or "./"
 dofile(here .. "load.lua")
 
