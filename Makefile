@@ -32,7 +32,7 @@ PYTHON312 ?= $(shell for p in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python
 .PHONY: help setup lock site check deploy rollback cost security lock-security emulator-up emulator-down emulator-reset emulator-url \
 	lint test test-unit test-molecule test-app app-setup services-up run-app down clean \
 	container-setup image registry-up registry-down lint-container test-container \
-	bench-api bench-container
+	bench-api bench-container bench-provision bench-critical-path bench-release
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -178,6 +178,16 @@ bench-api: app-setup services-up ## API benchmark: seeded PostgreSQL, gunicorn a
 
 bench-container: app-setup container-setup services-up ## Container benchmark: image size, cold start to healthy
 	$(APP_VENV)/bin/python bench/container.py
+
+# Provisioning benchmarks (bench/provision/): each starts its own emulator on a port in 5460-5479.
+bench-provision: setup ## Provisioning benchmark: site.yml converge and no-op re-run vs a boto3 floor (~15 min)
+	python bench/provision/run.py
+
+bench-critical-path: setup ## site.yml with slow RDS/Redis/NAT/ALB creation vs without, side by side (~18 min)
+	python bench/provision/critical_path.py
+
+bench-release: setup ## Release benchmark: deploy.yml phases on the emulator, real-AWS rollout arithmetic (~3 min)
+	python bench/provision/release.py
 
 clean: down ## Remove the venv and local state
 	rm -rf $(VENV) $(APP_VENV) $(SECURITY_VENV) .run
