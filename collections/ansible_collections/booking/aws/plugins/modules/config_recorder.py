@@ -23,7 +23,7 @@ description:
     the recorder of that name is stopped and deleted; another one is left alone. The
     service-linked role is never deleted (it is the account's, and AWS Config may use it elsewhere).
   - Starting the recorder needs a delivery channel (C(community.aws.config_delivery_channel)),
-    which needs the recorder: create the recorder with I(recording) omitted, then the channel,
+    which needs the recorder - so create the recorder with I(recording) omitted, then the channel,
     then run this module again with I(recording=true).
   - Supports check mode and diff mode.
 options:

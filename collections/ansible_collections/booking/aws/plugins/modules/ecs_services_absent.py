@@ -17,11 +17,11 @@ description:
     I(wait) waits until every deleted service is C(INACTIVE).
   - For each family of I(task_definition_families) - deregisters every C(ACTIVE) revision, then
     deletes every C(INACTIVE) revision (C(DeleteTaskDefinitions), ten at a time), so no revision
-    of the family keeps the environment's tags. Deletion needs the services gone first: a
-    revision a task still uses stays C(DELETE_IN_PROGRESS) until the task stops.
+    of the family keeps the environment's tags. Deletion needs the services gone first (a
+    revision a task still uses stays C(DELETE_IN_PROGRESS) until the task stops).
   - C(community.aws.ecs_service) C(state=absent) leaves the scaling target behind, and
     C(community.aws.ecs_taskdefinition) removes one revision per call.
-  - A missing cluster, service or family is not an error: there is nothing to remove. Check mode
+  - A missing cluster, service or family is not an error, there is nothing to remove. Check mode
     reports what would be removed and changes nothing.
 options:
   cluster:
