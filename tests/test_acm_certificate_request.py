@@ -80,3 +80,13 @@ def test_absent_deletes_and_then_reports_no_change(ansible, aws, fresh_emulator)
     assert ansible.module(MODULE, args)["changed"] is True
     assert [c["CertificateArn"] for c in _certs(aws)] == [other["certificate"]["certificate_arn"]]
     assert ansible.module(MODULE, args)["changed"] is False
+
+
+def test_a_certificate_deleted_is_requested_anew(ansible, aws, fresh_emulator):
+    # A teardown followed by site.yml within the hour ACM keeps an idempotency token.
+    first = ansible.module(MODULE, _args())
+    assert ansible.module(MODULE, _args(state="absent"))["changed"] is True
+    again = ansible.module(MODULE, _args())
+    assert again["changed"] is True, again
+    assert again["certificate"]["certificate_arn"] != first["certificate"]["certificate_arn"]
+    assert [c["CertificateArn"] for c in _certs(aws)] == [again["certificate"]["certificate_arn"]]

@@ -95,8 +95,8 @@ previous:
   elements: str
 """
 
-import hashlib
 import time
+import uuid
 from typing import Any
 
 try:
@@ -221,13 +221,16 @@ def main() -> None:
         module.exit_json(changed=True, certificate={}, previous=others,
                          diff={"before": {}, "after": after})
 
-    # The same request retried within the hour returns the same certificate, not a second one.
-    token = hashlib.sha256(repr((names, p["key_algorithm"], sorted(tags.items()))).encode())
+    # One token per run: a request the retry decorator re-sends returns the same certificate,
+    # not a second one. Not derived from the names and tags: ACM keeps a token for an hour and
+    # answers it with the certificate it first made, even one deleted since (a teardown followed
+    # by site.yml within the hour). Across runs the lookup above finds an existing certificate.
+    token = uuid.uuid4().hex
     request: dict[str, Any] = {
         "DomainName": p["domain_name"],
         "ValidationMethod": p["validation_method"],
         "KeyAlgorithm": p["key_algorithm"],
-        "IdempotencyToken": token.hexdigest()[:32],
+        "IdempotencyToken": token,
     }
     sans = [n for n in names if n != p["domain_name"]]
     if sans:
