@@ -257,6 +257,78 @@ def _cloudtrail_delete_by_arn() -> None:
     CloudTrailBackend.delete_trail = delete_trail
 
 
+def _elasticache_replication_group_deletion() -> None:
+    """A deleted replication group goes away, as on AWS.
+
+    AWS answers DeleteReplicationGroup with the group 'deleting' and, minutes later, no longer
+    lists it (ReplicationGroupNotFoundFault). moto keeps it 'deleting' forever, so a wait for its
+    deletion never ends and its cache subnet group can never be deleted.
+    """
+    from moto.elasticache.models import ElastiCacheBackend
+
+    original = ElastiCacheBackend.delete_replication_group
+
+    def delete_replication_group(self: Any, replication_group_id: str,
+                                 retain_primary_cluster: Any) -> Any:
+        group = original(self, replication_group_id, retain_primary_cluster)
+        self.replication_groups.pop(replication_group_id, None)
+        for cluster_id in list(getattr(group, "member_clusters", []) or []):
+            self.cache_clusters.pop(cluster_id, None)
+        return group
+
+    ElastiCacheBackend.delete_replication_group = delete_replication_group
+
+
+def _elasticache_delete_cache_subnet_group() -> None:
+    """DeleteCacheSubnetGroup deletes the group (moto: NotImplementedError, HTTP 500)."""
+    from moto.core.responses import EmptyResult
+    from moto.elasticache.exceptions import CacheSubnetGroupNotFound
+    from moto.elasticache.models import ElastiCacheBackend
+    from moto.elasticache.responses import ElastiCacheResponse
+
+    def backend_delete(self: Any, cache_subnet_group_name: str) -> None:
+        group = self.cache_subnet_groups.pop(cache_subnet_group_name, None)
+        if group is None:
+            raise CacheSubnetGroupNotFound(cache_subnet_group_name)
+        self.tagging_service.delete_all_tags_for_resource(group.arn)
+
+    def response_delete(self: Any) -> Any:
+        self.elasticache_backend.delete_cache_subnet_group(
+            self._get_param("CacheSubnetGroupName"))
+        return EmptyResult()
+
+    ElastiCacheBackend.delete_cache_subnet_group = backend_delete
+    ElastiCacheResponse.delete_cache_subnet_group = response_delete
+
+
+def _s3_requests_are_secure_transport() -> None:
+    """Requests to the emulator count as TLS (aws:SecureTransport true), as boto3's are on AWS.
+
+    moto ignores policy conditions, so a bucket policy's "Deny s3:* unless aws:SecureTransport"
+    statement denies every object operation (PutObject, DeleteObjects...) over the emulator's
+    plain HTTP. Statements conditioned only on aws:SecureTransport=false are left out of the
+    evaluation.
+    """
+    from moto.iam.access_control import IAMPolicy, PermissionResult
+    from moto.s3.models import FakeBucket
+
+    insecure_only = {"Bool": {"aws:SecureTransport": "false"}}
+
+    def get_permission(self: Any, action: str, resource: str) -> Any:
+        if self.policy is None:
+            return PermissionResult.NEUTRAL
+        document = json.loads(self.policy.decode())
+        statements = document.get("Statement", [])
+        if isinstance(statements, dict):
+            statements = [statements]
+        document["Statement"] = [st for st in statements if st.get("Condition") != insecure_only]
+        if not document["Statement"]:
+            return PermissionResult.NEUTRAL
+        return IAMPolicy(json.dumps(document)).is_action_permitted(action, resource)
+
+    FakeBucket.get_permission = get_permission
+
+
 PATCHES: list[Callable[[], None]] = [
     _ec2_tag_resource_types,
     _slow_creation,
@@ -265,6 +337,9 @@ PATCHES: list[Callable[[], None]] = [
     _scaling_policy_names,
     _ecs_data_plane,
     _cloudtrail_delete_by_arn,
+    _elasticache_replication_group_deletion,
+    _elasticache_delete_cache_subnet_group,
+    _s3_requests_are_secure_transport,
 ]
 
 
