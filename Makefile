@@ -29,7 +29,7 @@ PYTHON312 ?= $(shell for p in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python
 	"$$p" -c 'import sys; assert sys.version_info[:2] == (3, 12)' >/dev/null 2>&1 \
 	&& { echo "$$p"; break; }; done)
 
-.PHONY: help setup lock site check deploy rollback cost security lock-security emulator-up emulator-down emulator-reset emulator-url \
+.PHONY: help setup lock site check deploy rollback teardown cost security lock-security emulator-up emulator-down emulator-reset emulator-url \
 	lint test test-unit test-molecule test-app app-setup services-up run-app down clean \
 	container-setup image registry-up registry-down lint-container test-container \
 	bench-api bench-container bench-provision bench-critical-path bench-release
@@ -93,6 +93,12 @@ cost: setup ## Monthly cost estimate of staging and production, line by line (no
 rollback: setup emulator-up registry-up ## Roll back to the previous release (or TAG=..., REVISION=N)
 	ansible-playbook playbooks/rollback.yml -i $(INVENTORY) \
 		$(if $(TAG),-e image_tag=$(TAG)) $(if $(REVISION),-e revision=$(REVISION)) $(ARGS)
+
+# Remove the environment (prod needs CONFIRM=prod); the backup bucket and a final database
+# snapshot stay unless ARGS='-e teardown_keep_backups=false' / '-e teardown_final_snapshot=false'.
+CONFIRM ?=
+teardown: setup emulator-up ## Remove the environment in reverse order (CONFIRM=<env> for prod)
+	ansible-playbook playbooks/teardown.yml -i $(INVENTORY) $(if $(CONFIRM),-e teardown_confirm=$(CONFIRM)) $(ARGS)
 
 check: setup emulator-up registry-up ## Dry-run site.yml with --check --diff
 	ansible-playbook site.yml -i $(INVENTORY) --check --diff $(ARGS)

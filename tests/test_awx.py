@@ -18,18 +18,22 @@ RELEASE_SPECS = yaml.safe_load(
 RELEASE_VARS = (REPO / "group_vars/all/release.yml").read_text()
 # The release role entry point behind each playbook.
 ENTRY_POINTS = {"playbooks/deploy.yml": "main", "playbooks/rollback.yml": "rollback"}
+TEARDOWN = yaml.safe_load((REPO / "playbooks/teardown.yml").read_text())[0]
 
 
 def _accepted(playbook: str) -> set[str]:
     """Extra variables the playbook reads: its role's inputs, plus the short names
-    group_vars/all/release.yml maps onto them (image_tag, revision)."""
+    group_vars/all/release.yml maps onto them (image_tag, revision); for the teardown, the
+    switches its play declares and validates."""
+    if playbook == "playbooks/teardown.yml":
+        return {name for name in TEARDOWN["vars"] if name.startswith("teardown_")}
     options = set(RELEASE_SPECS[ENTRY_POINTS[playbook]]["options"])
     short = set(re.findall(r"\{\{\s*([a-z_]+)\s*\|", RELEASE_VARS))
     return options | (short - options)
 
 
 def test_every_template_runs_an_existing_playbook():
-    assert {t["name"] for t in TEMPLATES} == {"site", "deploy", "rollback"}
+    assert {t["name"] for t in TEMPLATES} == {"site", "deploy", "rollback", "teardown"}
     for template in TEMPLATES:
         assert (REPO / template["playbook"]).is_file(), template["playbook"]
 
@@ -53,6 +57,20 @@ def test_survey_types_match_the_argument_specs():
     assert types["release_rollback_migrations"] == "text"  # comma-separated; the role splits it
     deploy = next(t for t in TEMPLATES if t["name"] == "deploy")
     assert deploy["survey"] == [q for q in deploy["survey"] if q["required"]]
+
+
+def test_teardown_survey_matches_the_playbook_switches():
+    teardown = next(t for t in TEMPLATES if t["name"] == "teardown")
+    questions = {q["variable"]: q for q in teardown["survey"]}
+    [check] = [t for t in TEARDOWN["tasks"] if "ansible.builtin.validate_argument_spec" in t]
+    spec = check["ansible.builtin.validate_argument_spec"]["argument_spec"]
+    assert set(questions) == set(spec)
+    for name, option in spec.items():
+        if option["type"] == "bool":
+            # AWX hands a multiple choice over as a string; the bool check converts it.
+            assert set(questions[name]["choices"]) == {"true", "false"}, name
+            assert questions[name]["default"] == str(TEARDOWN["vars"][name]).lower(), name
+    assert questions["teardown_confirm"]["required"] is True
 
 
 def test_workflow_rolls_back_to_the_recorded_release():
