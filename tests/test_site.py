@@ -259,13 +259,16 @@ def test_check_reports_drift_and_a_run_repairs_it(emulator, ansible, converged):
         make_drift(aws)
         assert drifted(aws)
 
-    checked = ansible.playbook("site.yml", "--check", "--diff")
+    # Only the roles that own the drifted resources: the whole play is covered by the no-op
+    # and check-mode tests above, and each role finds what it needs by name when run alone.
+    roles = "--tags=alb,vpc,ecs_cluster,secrets"
+    checked = ansible.playbook("site.yml", roles, "--check", "--diff")
     assert checked.rc == 0, checked.explain()
     assert checked.changed >= len(DRIFTS), checked.explain()
     still = [name for name, (_, drifted) in DRIFTS.items() if drifted(aws)]
     assert still == list(DRIFTS), "check mode repaired drift: it must change nothing"
 
-    repaired = ansible.playbook("site.yml")
+    repaired = ansible.playbook("site.yml", roles)
     assert repaired.rc == 0, repaired.explain()
     left = [name for name, (_, drifted) in DRIFTS.items() if drifted(aws)]
     assert left == [], repaired.explain()
