@@ -136,17 +136,16 @@ def dataset(*args: str) -> dict:
     return json.loads(sh(str(PYTHON), str(HERE / "dataset.py"), *args, env=app_env()))
 
 
+def migrate() -> None:
+    subprocess.run([str(PYTHON), "manage.py", "migrate", "--noinput"], cwd=APP, env=app_env(),
+                   check=True, capture_output=True)
+
+
 def prepare_database() -> dict:
     exists = sh(*PSQL, "-c", f"SELECT 1 FROM pg_database WHERE datname = '{DB_NAME}'").strip()
     if not exists:
         sh(*PSQL, "-c", f"CREATE DATABASE {DB_NAME}")
-    subprocess.run(
-        [str(PYTHON), "manage.py", "migrate", "--noinput"],
-        cwd=APP,
-        env=app_env(),
-        check=True,
-        capture_output=True,
-    )
+    migrate()
     state = dataset("status")
     if state["ok"]:
         log(f"data set present: {state['counts']}")
@@ -154,13 +153,7 @@ def prepare_database() -> dict:
     log(f"seeding (found {state['counts']}, seeded {state['seeded_at']})")
     sh(*PSQL, "-c", f"DROP DATABASE {DB_NAME} WITH (FORCE)")
     sh(*PSQL, "-c", f"CREATE DATABASE {DB_NAME}")
-    subprocess.run(
-        [str(PYTHON), "manage.py", "migrate", "--noinput"],
-        cwd=APP,
-        env=app_env(),
-        check=True,
-        capture_output=True,
-    )
+    migrate()
     seeded = dataset("seed", "--seed", str(SEED))
     log(f"seeded in {seeded['total_s']} s: {seeded['counts']}")
     return {"seeded": True, "seed_s": seeded["total_s"], **dataset("status")}
