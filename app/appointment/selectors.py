@@ -1,11 +1,14 @@
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Callable
+from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 from salon.models import Salon, Service, StaffMember
 
 from appointment.availability import Slot, compute_slots
+from appointment.availability_cache import AvailabilityCacheLookup, make_entry
 from appointment.models import Appointment
 
 
@@ -48,7 +51,40 @@ def appointment_list(*, user, filters: dict | None = None) -> QuerySet[Appointme
     return qs.order_by("starts_at", "id")
 
 
-def availability(
-    *, salon: Salon, service: Service, day: date, staff_id: int | None = None
-) -> list[Slot]:
-    return compute_slots(salon=salon, service=service, day=day, staff_id=staff_id)
+def _slot_item(slot: Slot, tz) -> dict[str, Any]:
+    # Times in the salon's zone, with their UTC offset (DRF would convert them to UTC).
+    return {
+        "start": slot.start.astimezone(tz).isoformat(),
+        "end": slot.end.astimezone(tz).isoformat(),
+        "staff_ids": slot.staff_ids,
+    }
+
+
+def availability_cached(
+    *, lookup: AvailabilityCacheLookup, resolve: Callable[[], tuple[Salon, Service]]
+) -> list[dict[str, Any]]:
+    """The availability answer (response items) for ``lookup``'s salon, service, day and staff:
+    from the cache when it holds it (no query at all), else computed and cached.
+
+    ``resolve`` loads the salon and the service, or raises the view's 404 / 400: it runs only
+    on a miss, as only successful answers are cached (appointment/availability_cache.py).
+    """
+    now = timezone.now()
+    body = lookup.get(now)
+    if body is not None:
+        return body
+    salon, service = resolve()
+    tz = salon.tz
+    slots = compute_slots(
+        salon=salon, service=service, day=lookup.day, staff_id=lookup.staff_id, now=now
+    )
+    items = [(slot.start, _slot_item(slot, tz)) for slot in slots]
+    lookup.store(
+        make_entry(
+            timezone_name=salon.timezone,
+            lead_time_minutes=salon.lead_time_minutes,
+            now=now,
+            slots=items,
+        )
+    )
+    return [item for _, item in items]

@@ -127,6 +127,11 @@ CACHES = {
     }
 }
 
+# Availability answers cached per salon, service, day and staff (appointment/availability_cache.py);
+# invalidated on commit of every write, the TTL is a safety net for writes that bypass signals.
+AVAILABILITY_CACHE_ENABLED = env.bool("AVAILABILITY_CACHE_ENABLED", default=True)
+AVAILABILITY_CACHE_SECONDS = env.int("AVAILABILITY_CACHE_SECONDS", default=300)
+
 # --- Static files ---------------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = env.str("DJANGO_STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 import pytest
+from django.core.cache import cache
 from rest_framework.test import APIClient
 from salon.models import Salon, Service, StaffMember
 from user.models import Role, User
@@ -29,6 +30,13 @@ def login(client: APIClient, user: User) -> str:
     token = response.json()["meta"]["access_token"]
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
     return token
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """The suite's cache is the process's local memory (test_settings): cached availability
+    answers and versions must not outlive the test that made them."""
+    cache.clear()
 
 
 @pytest.fixture
