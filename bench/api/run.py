@@ -5,10 +5,15 @@
 2. Database ``booking_bench``: created if missing, migrated, seeded by dataset.py unless the
    data set is already there at the right size (and recent); bookings of earlier runs removed.
 3. gunicorn exactly as the image runs it (app/gunicorn.conf.py: 3 workers x 2 threads, DEBUG
-   off, settings from the environment) on a free loopback port, Redis database 8.
+   off, settings from the environment) on a free loopback port, Redis database 8; and a second
+   one, idle except for its own scenarios, with AVAILABILITY_CACHE_ENABLED=false: availability
+   as computed on every request (the figure before the cache).
 4. JWTs for a pool of seeded customers through the login endpoint (not measured), request files
    from dataset.py's plan, a warm-up, then REPS rounds; each round runs every scenario once
    with wrk (load.lua, or rate.lua for a constant rate), so ratios are taken within a round.
+   The cached availability scenarios start from a warm cache: each planned URL is requested
+   once before them (the previous round's bookings invalidated most salons); the hit ratio
+   of the timed runs is counted from the X-Availability-Cache header.
 5. Stops gunicorn, removes the bookings it made, writes the "api" section of bench/RESULTS.md.
 
 Environment: BENCH_REPS (3), BENCH_DURATION (seconds per closed-loop run, 10),
@@ -18,6 +23,7 @@ for trying changes; writes nothing to RESULTS.md), BENCH_SEED (8).
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
 import math
 import os
@@ -31,6 +37,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -89,6 +96,8 @@ class Scenario:
     label: str
     file: str  # request file in RUN_DIR
     rate: int = 0  # 0: closed loop, as fast as it answers
+    server: str = "main"  # "main", or "uncached" (AVAILABILITY_CACHE_ENABLED=false)
+    warm_cache: bool = False  # request each planned availability URL once before the run
     runs: list[dict] = field(default_factory=list)
 
     @property
@@ -180,10 +189,11 @@ def http(method: str, url: str, body: dict | None = None, headers: dict | None =
 class Server:
     """gunicorn as the image runs it, in its own process group (stopped by its id only)."""
 
-    def __init__(self) -> None:
+    def __init__(self, name: str = "gunicorn", **env: str) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = RUN_DIR / "gunicorn.log"
+        self.log_path = RUN_DIR / f"{name}.log"
+        self.env = env
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> None:
@@ -200,7 +210,7 @@ class Server:
             self.proc = subprocess.Popen(
                 [str(GUNICORN), "--config", "gunicorn.conf.py", "booking_api.wsgi:application"],
                 cwd=APP,
-                env=app_env(GUNICORN_BIND=f"127.0.0.1:{self.port}"),
+                env=app_env(GUNICORN_BIND=f"127.0.0.1:{self.port}", **self.env),
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
@@ -349,6 +359,21 @@ def write_requests(plan: dict, tokens: list[str], slices: dict[str, int]) -> Non
         (RUN_DIR / f"{name}.tsv").write_text("".join(rows))
 
 
+def warm_cache(server: Server, urls: list[str]) -> dict[str, object]:
+    """Request every distinct availability URL once (4 at a time): the cached scenarios then
+    measure a warm cache, as the service runs once its first requests have passed."""
+
+    def one(path: str) -> str:
+        with urllib.request.urlopen(f"{server.url}{path}", timeout=30) as response:
+            response.read()
+            return response.headers.get("X-Availability-Cache", "none")
+
+    started = time.monotonic()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
+        answers = Counter(pool.map(one, sorted(set(urls))))
+    return {"seconds": round(time.monotonic() - started, 1), **answers}
+
+
 def wrk(server: Server, file: str, duration: int, rate: int = 0, connections: int = 0) -> dict:
     out = RUN_DIR / "wrk-out.json"
     out.unlink(missing_ok=True)
@@ -405,6 +430,10 @@ def summary(s: Scenario) -> dict[str, float]:
     n = sum(total.values()) or 1
     kinds = ("connect", "read", "write", "timeout")
     socket_errors = sum(r["errors"][k] for r in runs for k in kinds)
+    cache: dict[str, int] = {}
+    for r in runs:
+        for answer, count in r.get("cache", {}).items():
+            cache[answer] = cache.get(answer, 0) + count
     return {
         "rps": med([r["rps"] for r in runs]),
         "rps_min": min(r["rps"] for r in runs),
@@ -419,6 +448,8 @@ def summary(s: Scenario) -> dict[str, float]:
         "share_5xx": sum(c for k, c in total.items() if k.startswith("5")) / n,
         "count_5xx": sum(c for k, c in total.items() if k.startswith("5")),
         "statuses": total,
+        "cache": cache,
+        "hit_ratio": cache.get("hit", 0) / (sum(cache.values()) or 1),
         "socket_errors": socket_errors,
         "wrapped": sum(r["wrapped"] for r in runs),
         "load_min": min(min(r["load"]) for r in runs),
@@ -438,6 +469,9 @@ def main() -> None:
     started_services = {p.name for p in (REPO / ".run").glob("*.started")} - run_markers
 
     server = Server()
+    # Availability as before the cache, side by side: same code, data and machine.
+    uncached = Server("gunicorn-uncached", AVAILABILITY_CACHE_ENABLED="false")
+    servers = {"main": server, "uncached": uncached}
     try:
         db = prepare_database()
         log(f"removed earlier load bookings: {dataset('reset')}")
@@ -465,21 +499,40 @@ def main() -> None:
 
         server.start()
         log(f"gunicorn on {server.url}, workers {server.workers()}")
+        uncached.start()
+        log(f"gunicorn (availability cache off) on {uncached.url}, workers {uncached.workers()}")
         tokens = login_pool(server, plan)
         write_requests(plan, tokens, booking_slices)
 
         scenarios = [
             Scenario("health", "`/health/` (first middleware only)", "health.tsv"),
             Scenario("trivial", "trivial view `/_allauth/app/v1/config`", "trivial.tsv"),
-            Scenario("availability", "availability", "availability.tsv"),
+            Scenario(
+                "availability", "availability, cache warm", "availability.tsv", warm_cache=True
+            ),
             Scenario(
                 "availability@100",
-                "availability at 100 req/s",
+                "availability, cache warm, at 100 req/s",
                 "availability.tsv",
                 rate=TARGETS["availability_rate"],
             ),
             # One request at a time, mostly: its latency apart from the queueing of the rest.
-            Scenario("availability@5", "availability at 5 req/s", "availability.tsv", rate=5),
+            Scenario(
+                "availability@5", "availability, cache warm, at 5 req/s", "availability.tsv", rate=5
+            ),
+            Scenario(
+                "availability-off",
+                "availability, cache off (computed every time)",
+                "availability.tsv",
+                server="uncached",
+            ),
+            Scenario(
+                "availability-off@100",
+                "availability, cache off, at 100 req/s",
+                "availability.tsv",
+                rate=TARGETS["availability_rate"],
+                server="uncached",
+            ),
             Scenario("appointments", "my appointments", "appointments.tsv"),
             Scenario("booking", "booking (20 % conflicts)", "booking-max-{rep}.tsv"),
             Scenario(
@@ -492,21 +545,31 @@ def main() -> None:
         log("warm-up")
         for file in ("health.tsv", "trivial.tsv", "availability.tsv", "appointments.tsv"):
             wrk(server, file, 3, connections=6)
+        wrk(uncached, "availability.tsv", 3, connections=6)
         wrk(server, "booking-warmup.tsv", 2, rate=20, connections=6)
 
-        ratios = []
+        ratios: dict[str, list[float]] = {"cached": [], "uncached": []}
+        warm_passes: list[dict] = []
         for rep in range(REPS):
             for s in scenarios:
-                result = wrk(server, s.file.format(rep=rep), s.duration, rate=s.rate)
+                target = servers[s.server]
+                if s.warm_cache:
+                    warm_passes.append(warm_cache(target, plan["availability"]))
+                    log(f"round {rep + 1}/{REPS} cache warmed: {warm_passes[-1]}")
+                result = wrk(target, s.file.format(rep=rep), s.duration, rate=s.rate)
                 s.runs.append(result)
                 log(
                     f"round {rep + 1}/{REPS} {s.name}: {result['rps']:.0f} req/s, "
                     f"p99 {result['latency_us']['p99'] / 1000:.1f} ms, "
-                    f"statuses {result['statuses']}, load {result['load'][1]:.2f}"
+                    f"statuses {result['statuses']}, cache {result.get('cache')}, "
+                    f"load {result['load'][1]:.2f}"
                 )
             by_name = {s.name: s.runs[-1] for s in scenarios}
-            ratios.append(by_name["availability"]["rps"] / by_name["trivial"]["rps"])
+            trivial_rps = by_name["trivial"]["rps"]
+            ratios["cached"].append(by_name["availability"]["rps"] / trivial_rps)
+            ratios["uncached"].append(by_name["availability-off"]["rps"] / trivial_rps)
     finally:
+        uncached.stop()
         server.stop()
         try:
             dataset("reset")
@@ -518,7 +581,7 @@ def main() -> None:
                 sh(str(REPO / "tools" / "local-services.sh"), "down")
 
     elapsed = time.monotonic() - started
-    markdown = report(scenarios, ratios, db, header, command, elapsed)
+    markdown = report(scenarios, ratios, warm_passes, db, header, command, elapsed)
     (RUN_DIR / "section.md").write_text(markdown)
     if QUICK:
         print(markdown)
@@ -530,15 +593,25 @@ def main() -> None:
 
 def report(
     scenarios: list[Scenario],
-    ratios: list[float],
+    ratios: dict[str, list[float]],
+    warm_passes: list[dict],
     db: dict,
     header: str,
     command: str,
     elapsed: float,
 ) -> str:
     s = {sc.name: summary(sc) for sc in scenarios}
-    ratio = med(ratios)
+    ratio = med(ratios["cached"])
+    ratio_off = med(ratios["uncached"])
     avail = s["availability@100"]
+    avail_off = s["availability-off@100"]
+    cached_names = ("availability", "availability@100", "availability@5")
+    hits = sum(s[n]["cache"].get("hit", 0) for n in cached_names)
+    answers = sum(sum(s[n]["cache"].values()) for n in cached_names)
+    hit_ratio = hits / (answers or 1)
+    hit_text = ", ".join(f"{n} {100 * s[n]['hit_ratio']:.1f} %" for n in cached_names)
+    warm_s = med([float(w["seconds"]) for w in warm_passes])
+    warm_misses = med([float(w.get("miss", 0)) for w in warm_passes])
     book = s[f"booking@{BOOKING_RATE}"]
     rate_ok = avail["rps"] >= 0.95 * TARGETS["availability_rate"]
 
@@ -597,8 +670,17 @@ def report(
         "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
         *[row(sc) for sc in scenarios],
         "",
-        f"Availability / trivial view throughput, per round: "
-        f"{', '.join(f'{100 * r:.1f} %' for r in ratios)} (median {100 * ratio:.1f} %).",
+        f"Availability / trivial view throughput, per round: cache warm "
+        f"{', '.join(f'{100 * r:.1f} %' for r in ratios['cached'])} (median {100 * ratio:.1f} %); "
+        f"cache off {', '.join(f'{100 * r:.1f} %' for r in ratios['uncached'])} "
+        f"(median {100 * ratio_off:.1f} %).",
+        f"Availability cache: hit ratio of the cache-warm runs {100 * hit_ratio:.1f} % of "
+        f"{answers} answers ({hit_text}; `X-Availability-Cache` header counted by wrk). Each "
+        f"round first requests every planned URL once (median {warm_s:.1f} s, "
+        f"{warm_misses:.0f} misses): a booking retires its salon's entries, and the previous "
+        "round's booking scenarios (about 1,000 bookings over 200 salons) retired most. "
+        "The cache-off rows are a second gunicorn with `AVAILABILITY_CACHE_ENABLED=false`, "
+        "idle while the others run.",
         f"Booking responses (both booking scenarios): {status_text}; 409 is the expected "
         f"answer for the {100 * CONFLICT_SHARE:.0f} % of requests planned on taken slots."
         + (
@@ -610,12 +692,15 @@ def report(
         "| target | measured | |",
         "| --- | --- | --- |",
         f"| availability p99 <= {TARGETS['availability_p99_ms']:.0f} ms at "
-        f"{TARGETS['availability_rate']} req/s | {avail['p99']:.1f} ms (worst round "
-        f"{avail['p99_max']:.1f} ms) at {avail['rps']:.0f} req/s "
-        f"| {yes(met['availability_p99'])} |",
+        f"{TARGETS['availability_rate']} req/s | cache warm: {avail['p99']:.1f} ms (worst round "
+        f"{avail['p99_max']:.1f} ms) at {avail['rps']:.0f} req/s, hit ratio "
+        f"{100 * avail['hit_ratio']:.1f} %; cache off: {avail_off['p99']:.1f} ms (worst "
+        f"{avail_off['p99_max']:.1f} ms) | {yes(met['availability_p99'])} |",
         f"| availability throughput >= {100 * TARGETS['availability_ratio']:.0f} % of the "
-        f"trivial view's | {100 * ratio:.1f} % ({s['availability']['rps']:.0f} vs "
-        f"{s['trivial']['rps']:.0f} req/s) | {yes(met['ratio'])} |",
+        f"trivial view's | cache warm: {100 * ratio:.1f} % ({s['availability']['rps']:.0f} vs "
+        f"{s['trivial']['rps']:.0f} req/s), hit ratio "
+        f"{100 * s['availability']['hit_ratio']:.1f} %; cache off: {100 * ratio_off:.1f} % "
+        f"({s['availability-off']['rps']:.0f} req/s) | {yes(met['ratio'])} |",
         f"| booking p99 <= {TARGETS['booking_p99_ms']:.0f} ms (at {BOOKING_RATE} req/s) | "
         f"{book['p99']:.1f} ms | {yes(met['booking_p99'])} |",
     ]
