@@ -103,6 +103,7 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 
 # --- Redis / Dramatiq -----------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
+REDIS_SOCKET_TIMEOUT = env.float("REDIS_SOCKET_TIMEOUT", default=1.0)
 
 DRAMATIQ_BROKER = {
     "BROKER": "dramatiq.brokers.redis.RedisBroker",
@@ -124,6 +125,14 @@ CACHES = {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "booking",
+        # A Redis that hangs (rather than refusing connections) must not hang every request
+        # with it: give up after REDIS_SOCKET_TIMEOUT seconds. The availability cache then
+        # computes without it; allauth's rate limits fail the request instead of holding a
+        # worker thread until gunicorn kills it.
+        "OPTIONS": {
+            "socket_connect_timeout": REDIS_SOCKET_TIMEOUT,
+            "socket_timeout": REDIS_SOCKET_TIMEOUT,
+        },
     }
 }
 
