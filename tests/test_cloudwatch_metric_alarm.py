@@ -236,3 +236,61 @@ def test_bad_input_is_refused_before_any_call(ansible, empty, args, message):
     assert result.get("failed") is True, result
     assert message in result["msg"]
     assert empty("cloudwatch").describe_alarms()["MetricAlarms"] == []
+
+
+# booking.aws.cloudwatch_metric_alarms: the same alarms, a list in one module run.
+LIST_MODULE = "booking.aws.cloudwatch_metric_alarms"
+
+
+def test_list_module_creates_each_alarm_then_reports_no_change(ansible, empty):
+    alarms = [_cpu(), _rate()]
+    checked = ansible.module(LIST_MODULE, {"alarms": alarms}, check=True, diff=True)
+    assert checked["changed"] is True
+    assert set(checked["diff"]["after"]) == {"test-web-cpu-high", "test-5xx-rate"}
+    assert _alarm(empty, "test-web-cpu-high") is None, "check mode created an alarm"
+
+    first = ansible.module(LIST_MODULE, {"alarms": alarms})
+    assert first["changed"] is True
+    assert [(r["name"], r["changed"]) for r in first["alarms"]] == [
+        ("test-web-cpu-high", True), ("test-5xx-rate", True)]
+    assert _alarm(empty, "test-5xx-rate")["Metrics"], "metric math alarm not written"
+    assert _tags(empty, "test-web-cpu-high") == {"Project": "t", "Name": "test-web-cpu-high"}
+
+    second = ansible.module(LIST_MODULE, {"alarms": alarms})
+    assert second["changed"] is False, second
+    assert all(r["alarm_arn"] for r in second["alarms"])
+    assert ansible.module(LIST_MODULE, {"alarms": alarms}, check=True)["changed"] is False
+
+
+def test_list_module_changes_only_the_item_that_differs(ansible, empty):
+    ansible.module(LIST_MODULE, {"alarms": [_cpu(), _rate()]})
+    result = ansible.module(LIST_MODULE, {"alarms": [_cpu(threshold=90), _rate()]}, diff=True)
+    assert [(r["name"], r["changed"]) for r in result["alarms"]] == [
+        ("test-web-cpu-high", True), ("test-5xx-rate", False)]
+    assert list(result["diff"]["after"]) == ["test-web-cpu-high"]
+    assert result["diff"]["before"]["test-web-cpu-high"]["threshold"] == 80.0
+    assert _alarm(empty, "test-web-cpu-high")["Threshold"] == 90.0
+
+
+def test_list_module_removes_absent_items(ansible, empty):
+    ansible.module(LIST_MODULE, {"alarms": [_cpu(), _rate()]})
+    gone = {"name": "test-5xx-rate", "state": "absent"}
+    result = ansible.module(LIST_MODULE, {"alarms": [_cpu(), gone]})
+    assert [(r["name"], r["changed"]) for r in result["alarms"]] == [
+        ("test-web-cpu-high", False), ("test-5xx-rate", True)]
+    assert _alarm(empty, "test-5xx-rate") is None
+    assert ansible.module(LIST_MODULE, {"alarms": [_cpu(), gone]})["changed"] is False
+
+
+@pytest.mark.parametrize(("alarms", "message"), [
+    ([_cpu(), _cpu()], "each name once; repeated: test-web-cpu-high"),
+    ([_cpu(), _rate(metrics=[{"id": "e1", "expression": "1", "return_data": False}])],
+     "test-5xx-rate: metrics: exactly one item must have return_data=true"),
+    ([_cpu(period=None)], "test-web-cpu-high: a single-metric alarm needs period"),
+    ([{**_cpu(), "statistic": "Average", "extended_statistic": "p95"}], "mutually exclusive"),
+])
+def test_list_module_refuses_bad_items_before_touching_any(ansible, empty, alarms, message):
+    result = ansible.module(LIST_MODULE, {"alarms": [_rate(name="test-first"), *alarms]})
+    assert result.get("failed") is True, result
+    assert message in result["msg"], result["msg"]
+    assert _alarm(empty, "test-first") is None, "an alarm was written before the bad item failed"

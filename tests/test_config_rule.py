@@ -67,3 +67,48 @@ def test_absent_deletes_then_reports_no_change(ansible, aws, fresh_emulator):
     assert gone["changed"] is True
     assert _rule(aws) is None
     assert ansible.module(MODULE, {"name": NAME, "state": "absent"})["changed"] is False
+
+
+# booking.aws.config_rules: the same rules, a list in one module run.
+LIST_MODULE = "booking.aws.config_rules"
+OTHER = {"name": "test-root-no-access-key", "identifier": "IAM_ROOT_ACCESS_KEY_CHECK",
+         "maximum_execution_frequency": "TwentyFour_Hours", "tags": {"Project": "booking-api"}}
+
+
+def _names(aws):
+    return sorted(r["ConfigRuleName"] for r in aws("config").describe_config_rules()["ConfigRules"])
+
+
+def test_list_module_converges_each_rule_once(ansible, aws, fresh_emulator):
+    rules = {"rules": [ARGS, OTHER]}
+    checked = ansible.module(LIST_MODULE, rules, check=True, diff=True)
+    assert checked["changed"] is True
+    assert set(checked["diff"]["after"]) == {NAME, OTHER["name"]}
+    assert _names(aws) == [], "check mode created a rule"
+
+    first = ansible.module(LIST_MODULE, rules)
+    assert [(r["name"], r["changed"]) for r in first["rules"]] == [
+        (NAME, True), (OTHER["name"], True)]
+    assert _names(aws) == sorted([NAME, OTHER["name"]])
+    assert _rule(aws)[1] == ARGS["tags"]
+
+    assert ansible.module(LIST_MODULE, rules)["changed"] is False
+    assert ansible.module(LIST_MODULE, rules, check=True)["changed"] is False
+
+    changed = ansible.module(LIST_MODULE, {"rules": [
+        {**ARGS, "description": "changed"}, {"name": OTHER["name"], "state": "absent"}]})
+    assert [(r["name"], r["changed"]) for r in changed["rules"]] == [
+        (NAME, True), (OTHER["name"], True)]
+    assert _names(aws) == [NAME]
+    assert _rule(aws)[0]["Description"] == "changed"
+
+
+def test_list_module_refuses_a_repeated_name_or_a_rule_without_identifier(ansible, aws,
+                                                                          fresh_emulator):
+    repeated = ansible.module(LIST_MODULE, {"rules": [ARGS, ARGS]})
+    assert repeated.get("failed") is True
+    assert "each name once; repeated: " + NAME in repeated["msg"]
+    missing = ansible.module(LIST_MODULE, {"rules": [ARGS, {"name": "test-x"}]})
+    assert missing.get("failed") is True
+    assert "identifier" in missing["msg"]
+    assert _names(aws) == [], "a rule was written before the bad item failed"

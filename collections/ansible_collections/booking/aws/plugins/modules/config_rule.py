@@ -77,138 +77,33 @@ rule_arn:
   sample: arn:aws:config:us-east-1:123456789012:config-rule/config-rule-ab12cd
 """
 
-import json
-from typing import Any
-
 try:
     import botocore
 except ImportError:
     pass  # handled by AnsibleAWSModule
 
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
-
-
-def _describe(client: Any, name: str) -> dict[str, Any] | None:
-    try:
-        rules = client.describe_config_rules(aws_retry=True, ConfigRuleNames=[name])["ConfigRules"]
-    except is_boto3_error_code("NoSuchConfigRuleException"):
-        return None
-    return rules[0] if rules else None
-
-
-def _tags(client: Any, arn: str) -> dict[str, str]:
-    found = client.list_tags_for_resource(aws_retry=True, ResourceArn=arn).get("Tags", [])
-    return {t["Key"]: t["Value"] for t in found}
-
-
-def _state(rule: dict[str, Any], tags: dict[str, str]) -> dict[str, Any]:
-    params = rule.get("InputParameters") or "{}"
-    return {"name": rule["ConfigRuleName"],
-            "identifier": rule["Source"].get("SourceIdentifier", ""),
-            "owner": rule["Source"].get("Owner", ""),
-            "description": rule.get("Description", ""),
-            "input_parameters": json.loads(params) if params.strip() else {},
-            "compliance_resource_types": sorted(
-                (rule.get("Scope") or {}).get("ComplianceResourceTypes") or []),
-            "maximum_execution_frequency": rule.get("MaximumExecutionFrequency", ""),
-            "tags": tags}
-
-
-def _request(wanted: dict[str, Any]) -> dict[str, Any]:
-    rule: dict[str, Any] = {
-        "ConfigRuleName": wanted["name"],
-        "Source": {"Owner": "AWS", "SourceIdentifier": wanted["identifier"]},
-        "ConfigRuleState": "ACTIVE",
-    }
-    if wanted["description"]:
-        rule["Description"] = wanted["description"]
-    if wanted["input_parameters"]:
-        rule["InputParameters"] = json.dumps(wanted["input_parameters"], sort_keys=True)
-    if wanted["compliance_resource_types"]:
-        rule["Scope"] = {"ComplianceResourceTypes": wanted["compliance_resource_types"]}
-    if wanted["maximum_execution_frequency"]:
-        rule["MaximumExecutionFrequency"] = wanted["maximum_execution_frequency"]
-    return rule
+from ansible_collections.booking.aws.plugins.module_utils.config_rule import (
+    RULE_OPTIONS,
+    RULE_REQUIRED_IF,
+    converge_rule,
+)
 
 
 def main() -> None:
     module = AnsibleAWSModule(
-        argument_spec={
-            "name": {"type": "str", "required": True},
-            "identifier": {"type": "str"},
-            "description": {"type": "str", "default": ""},
-            "input_parameters": {"type": "dict", "default": {}},
-            "compliance_resource_types": {"type": "list", "elements": "str", "default": []},
-            "maximum_execution_frequency": {
-                "type": "str",
-                "choices": ["One_Hour", "Three_Hours", "Six_Hours", "Twelve_Hours",
-                            "TwentyFour_Hours"]},
-            "tags": {"type": "dict", "aliases": ["resource_tags"]},
-            "purge_tags": {"type": "bool", "default": True},
-            "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
-        },
-        required_if=[["state", "present", ["identifier"]]],
+        argument_spec=RULE_OPTIONS,
+        required_if=RULE_REQUIRED_IF,
         supports_check_mode=True,
     )
-    p = module.params
-    name = p["name"]
     client = module.client("config", retry_decorator=AWSRetry.jittered_backoff())
-
     try:
-        found = _describe(client, name)
-        arn = found["ConfigRuleArn"] if found else ""
-        before = _state(found, _tags(client, arn)) if found else {}
-
-        if p["state"] == "absent":
-            if found and not module.check_mode:
-                try:
-                    client.delete_config_rule(aws_retry=True, ConfigRuleName=name)
-                except is_boto3_error_code("NoSuchConfigRuleException"):
-                    pass  # deleted meanwhile: the wanted state
-            module.exit_json(changed=bool(found), rule={}, rule_arn="",
-                             diff={"before": before, "after": {}})
-
-        current_tags = before.get("tags", {})
-        to_set, to_unset = ({}, [])
-        if p["tags"] is not None:
-            to_set, to_unset = compare_aws_tags(current_tags, p["tags"], p["purge_tags"])
-        tags = {k: v for k, v in current_tags.items() if k not in to_unset}
-        tags.update(to_set)
-        # Round trip through JSON: Ansible's string and number types become plain ones.
-        wanted = {"name": name, "identifier": p["identifier"], "owner": "AWS",
-                  "description": p["description"],
-                  "input_parameters": json.loads(json.dumps(p["input_parameters"])),
-                  "compliance_resource_types": sorted(p["compliance_resource_types"]),
-                  "maximum_execution_frequency": p["maximum_execution_frequency"] or "",
-                  "tags": tags}
-        rule_changed = {k: v for k, v in before.items() if k != "tags"} != \
-            {k: v for k, v in wanted.items() if k != "tags"}
-        changed = rule_changed or bool(to_set or to_unset)
-
-        if changed and not module.check_mode:
-            if rule_changed:
-                # Every wanted tag goes with the rule: PutConfigRule may apply its Tags to an
-                # existing rule (the emulator replaces them), so the tags are read back after it.
-                kwargs: dict[str, Any] = {"ConfigRule": _request(wanted)}
-                if tags:
-                    kwargs["Tags"] = [{"Key": k, "Value": v} for k, v in tags.items()]
-                client.put_config_rule(aws_retry=True, **kwargs)
-                arn = _describe(client, name)["ConfigRuleArn"]  # type: ignore[index]
-                to_set, to_unset = compare_aws_tags(_tags(client, arn), tags, True)
-            if to_unset:
-                client.untag_resource(aws_retry=True, ResourceArn=arn, TagKeys=to_unset)
-            if to_set:
-                client.tag_resource(aws_retry=True, ResourceArn=arn,
-                                    Tags=[{"Key": k, "Value": v} for k, v in to_set.items()])
-            wanted = _state(_describe(client, name), _tags(client, arn))  # type: ignore[arg-type]
+        result = converge_rule(client, module.params, module.check_mode)
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-        module.fail_json_aws(e, msg=f"Unable to converge the AWS Config rule {name}")
-
-    module.exit_json(changed=changed, rule=wanted, rule_arn=arn,
-                     diff={"before": before, "after": wanted})
+        module.fail_json_aws(
+            e, msg=f"Unable to converge the AWS Config rule {module.params['name']}")
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":
