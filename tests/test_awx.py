@@ -85,9 +85,11 @@ def test_workflow_rolls_back_to_the_recorded_release():
 
 def test_execution_environment_context_is_created(tmp_path):
     builder = Path(sys.executable).parent / "ansible-builder"
+    # --output-filename: without it ansible-builder names the file after the runtime it finds, a
+    # Dockerfile where docker is installed and podman not yet (before `make container-setup`).
     proc = subprocess.run([str(builder), "create", "-f", "execution-environment.yml",
-                           "-c", str(tmp_path)], cwd=REPO, capture_output=True, text=True,
-                          check=False)
+                           "-c", str(tmp_path), "--output-filename", "Containerfile"], cwd=REPO,
+                          capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     containerfile = (tmp_path / "Containerfile").read_text()
     assert "ansible-galaxy collection install" in containerfile
