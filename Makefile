@@ -177,7 +177,7 @@ test-container: setup container-setup services-up ## The image end to end: build
 	python -m pytest tests/container -q -rs
 
 # --- Benchmarks (bench/README.md): each rewrites its own section of bench/RESULTS.md.
-bench-api: app-setup services-up ## API benchmark: seeded PostgreSQL, gunicorn as in the image, wrk (~7 min)
+bench-api: app-setup services-up ## API benchmark: seeded PostgreSQL, gunicorn as in the image, wrk (~9 min)
 	@command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
 		apt-get install -y -qq wrk >/dev/null; }
 	$(APP_VENV)/bin/python bench/api/run.py
