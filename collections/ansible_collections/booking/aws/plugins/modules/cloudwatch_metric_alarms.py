@@ -212,11 +212,6 @@ alarms:
 
 from typing import Any
 
-try:
-    import botocore
-except ImportError:
-    pass  # handled by AnsibleAWSModule
-
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.booking.aws.plugins.module_utils.cloudwatch_metric_alarm import (
@@ -225,6 +220,10 @@ from ansible_collections.booking.aws.plugins.module_utils.cloudwatch_metric_alar
     ALARM_REQUIRED_IF,
     check_params,
     converge_alarm,
+)
+from ansible_collections.booking.aws.plugins.module_utils.list_module import (
+    converge_each,
+    refuse_repeats,
 )
 
 
@@ -241,10 +240,7 @@ def main() -> None:
         supports_check_mode=True,
     )
     alarms: list[dict[str, Any]] = module.params["alarms"]
-    names = [a["name"] for a in alarms]
-    repeated = sorted({n for n in names if names.count(n) > 1})
-    if repeated:
-        module.fail_json(msg=f"alarms: each name once; repeated: {', '.join(repeated)}")
+    refuse_repeats(module, "alarms", [a["name"] for a in alarms])
     # All items checked before the first write.
     for alarm in alarms:
         problem = check_params(alarm) if alarm["state"] == "present" else None
@@ -252,23 +248,9 @@ def main() -> None:
             module.fail_json(msg=f"alarms: {alarm['name']}: {problem}")
 
     client = module.client("cloudwatch", retry_decorator=AWSRetry.jittered_backoff())
-    results: list[dict[str, Any]] = []
-    before: dict[str, Any] = {}
-    after: dict[str, Any] = {}
-    for alarm in alarms:
-        try:
-            result = converge_alarm(client, alarm, module.check_mode)
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            module.fail_json_aws(e, msg=f"Unable to converge alarm {alarm['name']}",
-                                 alarms=results)
-        diff = result.pop("diff")
-        if result["changed"]:
-            before[alarm["name"]] = diff["before"]
-            after[alarm["name"]] = diff["after"]
-        results.append({"name": alarm["name"], **result})
-
-    module.exit_json(changed=any(r["changed"] for r in results), alarms=results,
-                     diff={"before": before, "after": after})
+    converge_each(module, "alarms", alarms,
+                  lambda alarm: converge_alarm(client, alarm, module.check_mode),
+                  lambda alarm: f"alarm {alarm['name']}")
 
 
 if __name__ == "__main__":

@@ -98,17 +98,16 @@ rules:
 
 from typing import Any
 
-try:
-    import botocore
-except ImportError:
-    pass  # handled by AnsibleAWSModule
-
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.booking.aws.plugins.module_utils.config_rule import (
     RULE_OPTIONS,
     RULE_REQUIRED_IF,
     converge_rule,
+)
+from ansible_collections.booking.aws.plugins.module_utils.list_module import (
+    converge_each,
+    refuse_repeats,
 )
 
 
@@ -121,29 +120,12 @@ def main() -> None:
         supports_check_mode=True,
     )
     rules: list[dict[str, Any]] = module.params["rules"]
-    names = [r["name"] for r in rules]
-    repeated = sorted({n for n in names if names.count(n) > 1})
-    if repeated:
-        module.fail_json(msg=f"rules: each name once; repeated: {', '.join(repeated)}")
+    refuse_repeats(module, "rules", [r["name"] for r in rules])
 
     client = module.client("config", retry_decorator=AWSRetry.jittered_backoff())
-    results: list[dict[str, Any]] = []
-    before: dict[str, Any] = {}
-    after: dict[str, Any] = {}
-    for rule in rules:
-        try:
-            result = converge_rule(client, rule, module.check_mode)
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            module.fail_json_aws(e, msg=f"Unable to converge the AWS Config rule {rule['name']}",
-                                 rules=results)
-        diff = result.pop("diff")
-        if result["changed"]:
-            before[rule["name"]] = diff["before"]
-            after[rule["name"]] = diff["after"]
-        results.append({"name": rule["name"], **result})
-
-    module.exit_json(changed=any(r["changed"] for r in results), rules=results,
-                     diff={"before": before, "after": after})
+    converge_each(module, "rules", rules,
+                  lambda rule: converge_rule(client, rule, module.check_mode),
+                  lambda rule: f"the AWS Config rule {rule['name']}")
 
 
 if __name__ == "__main__":

@@ -108,6 +108,7 @@ except ImportError:
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
+from ansible_collections.booking.aws.plugins.module_utils.list_module import refuse_repeats
 
 
 def _shown(subnet: dict[str, Any]) -> dict[str, Any]:
@@ -185,9 +186,7 @@ def main() -> None:
     vpc_id: str = module.params["vpc_id"] or ""
     wanted: list[dict[str, Any]] = module.params["subnets"]
     cidrs = [s["cidr"] for s in wanted]
-    repeated = sorted({c for c in cidrs if cidrs.count(c) > 1})
-    if repeated:
-        module.fail_json(msg=f"subnets: each CIDR once; repeated: {', '.join(repeated)}")
+    refuse_repeats(module, "subnets", cidrs, what="CIDR")
     if not vpc_id:
         if not module.check_mode:
             module.fail_json(msg="vpc_id is empty: create the VPC first")

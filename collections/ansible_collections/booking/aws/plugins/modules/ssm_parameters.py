@@ -119,6 +119,7 @@ except ImportError:
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
+from ansible_collections.booking.aws.plugins.module_utils.list_module import refuse_repeats
 
 # GetParameters takes at most 10 names, DescribeParameters' Name filter at most 50 values.
 _GET_BATCH = 10
@@ -222,9 +223,7 @@ def main() -> None:
     )
     parameters: list[dict[str, Any]] = module.params["parameters"]
     names = [p["name"] for p in parameters]
-    repeated = sorted({n for n in names if names.count(n) > 1})
-    if repeated:
-        module.fail_json(msg=f"parameters: each name once; repeated: {', '.join(repeated)}")
+    refuse_repeats(module, "parameters", names)
 
     client = module.client("ssm", retry_decorator=AWSRetry.jittered_backoff())
     results: list[dict[str, Any]] = []
