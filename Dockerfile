@@ -1,5 +1,5 @@
 # The booking API's image: one image for the web server (default command), the Dramatiq worker
-# and migrations (command overrides). See README.md, "Container image".
+# and migrations (command overrides). See docs/container-image.md.
 #
 # BASE_IMAGE is python:3.11-slim in real CI. Where Docker Hub is unreachable,
 # tools/container/base-image.sh makes localhost/debian:bookworm-slim instead; that base has no

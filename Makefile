@@ -153,7 +153,7 @@ down: emulator-down ## Stop every local service the Makefile started
 	@tools/container/registry.sh down
 
 # --- Container image (Dockerfile): podman on the project's own image store (.run/containers) with
-# tools/container/containers.conf; see README.md, "Container image".
+# tools/container/containers.conf; see docs/container-image.md.
 # The loopback registry's port (5000 is the emulator's, 5101-5111 molecule's).
 REGISTRY_PORT ?= 5002
 export REGISTRY_PORT

@@ -2,7 +2,7 @@
 
 - Builds the image of the current commit with tools/container/build.sh (layer cache: a no-op
   when nothing changed) on the project's image store.
-- Size uncompressed: ``podman image inspect`` (what the README's image table reports).
+- Size uncompressed: ``podman image inspect`` (what docs/container-image.md's size table reports).
   Size compressed: the image pushed to the loopback registry (tools/container/registry.sh,
   reused if running, else started and stopped again), the manifest's layer sizes added up:
   what a registry stores and a Fargate task pulls.
