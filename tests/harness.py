@@ -123,6 +123,19 @@ class AnsibleRunner:
                 from exc
 
 
+def load_contract() -> Any:
+    """booking.aws's contract filters (plugins/filter/contract.py) as a plain Python module."""
+    import importlib.util
+
+    path = REPO / "collections/ansible_collections/booking/aws/plugins/filter/contract.py"
+    spec = importlib.util.spec_from_file_location("booking_contract", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def local_vault_values() -> dict[str, str]:
     """The local example vault's values, decrypted (they are fake: tests look for leaks)."""
     import yaml

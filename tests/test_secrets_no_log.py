@@ -125,7 +125,7 @@ def test_a_missing_vault_variable_stops_the_run_before_any_aws_call(emulator, an
     inventory = tmp_path / "inventory"
     (inventory / "group_vars" / "local").mkdir(parents=True)
     (inventory / "hosts.yml").write_text((REPO / "inventories/local/hosts.yml").read_text())
-    for name in ("main.yml", "secrets.yml"):
+    for name in ("main.yml",):
         source = REPO / "inventories/local/group_vars/local" / name
         (inventory / "group_vars" / "local" / name).write_text(source.read_text())
     raw = _vault_ciphertexts()

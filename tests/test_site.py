@@ -6,7 +6,7 @@ One converge per module (the tests run in file order on one worker: pytest -n --
 from __future__ import annotations
 
 import pytest
-from harness import local_vault_values
+from harness import load_contract, local_vault_values
 
 PREFIX = "booking-api-local"
 REQUIRED_TAGS = {"Project": "booking-api", "Environment": "local", "ManagedBy": "ansible"}
@@ -161,9 +161,13 @@ def test_every_role_left_its_resources(emulator, converged):
     assert {f"{PREFIX}-{part}" for part in ("static", "media", "backup", "logs")} <= buckets
     params = {p["Name"]: p["Type"] for p in aws("ssm").get_parameters_by_path(
         Path="/booking-api/local", Recursive=True)["Parameters"]}
-    for name in ("database_url", "redis_url", "django_secret_key", "db_password",
-                 "twilio_token"):
-        assert params[f"/booking-api/local/{name}"] == "SecureString"
+    # Exactly the contract's registry of settings (plus the release record, if any), each
+    # SecureString unless it is not secret.
+    settings = load_contract().app_settings("/booking-api/local")
+    assert {name for name in params if "/release/" not in name} == {
+        item["parameter"] for item in settings.values()}
+    for item in settings.values():
+        assert params[item["parameter"]] == ("SecureString" if item["secret"] else "String")
 
 
 def test_second_run_changes_nothing_and_leaks_no_secret_at_vvv(ansible, converged):
