@@ -46,10 +46,8 @@ options:
     aliases: [resource_tags]
   state:
     description: Whether the certificate should exist.
-    type: str
-    choices: [present, absent]
-    default: present
 extends_documentation_fragment:
+  - booking.aws.state
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3

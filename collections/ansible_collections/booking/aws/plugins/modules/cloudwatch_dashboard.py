@@ -32,10 +32,8 @@ options:
     type: raw
   state:
     description: Whether the dashboard should exist.
-    type: str
-    choices: [present, absent]
-    default: present
 extends_documentation_fragment:
+  - booking.aws.state
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3

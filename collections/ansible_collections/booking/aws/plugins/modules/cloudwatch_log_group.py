@@ -29,10 +29,8 @@ options:
     type: str
   state:
     description: Whether the log group should exist.
-    type: str
-    choices: [present, absent]
-    default: present
 extends_documentation_fragment:
+  - booking.aws.state
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.tags

@@ -29,9 +29,6 @@ options:
     aliases: [alarm_name]
   state:
     description: Whether the alarm should exist.
-    type: str
-    choices: [present, absent]
-    default: present
   description:
     description: Description of the alarm (sent in every notification).
     type: str
@@ -158,6 +155,7 @@ options:
     elements: str
     default: []
 extends_documentation_fragment:
+  - booking.aws.state
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.tags

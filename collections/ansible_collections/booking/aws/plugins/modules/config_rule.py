@@ -44,10 +44,8 @@ options:
     choices: [One_Hour, Three_Hours, Six_Hours, Twelve_Hours, TwentyFour_Hours]
   state:
     description: Whether the rule should exist.
-    type: str
-    choices: [present, absent]
-    default: present
 extends_documentation_fragment:
+  - booking.aws.state
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.tags

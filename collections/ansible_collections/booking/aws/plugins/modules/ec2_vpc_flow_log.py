@@ -46,10 +46,8 @@ options:
     default: 600
   state:
     description: Whether the flow log should exist.
-    type: str
-    choices: [present, absent]
-    default: present
 extends_documentation_fragment:
+  - booking.aws.state
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.tags

@@ -114,10 +114,8 @@ options:
     default: 1800
   state:
     description: Whether the replication group should exist.
-    type: str
-    choices: [present, absent]
-    default: present
 extends_documentation_fragment:
+  - booking.aws.state
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.tags

@@ -21,9 +21,6 @@ description:
 options:
   state:
     description: Whether the Region's detector should exist.
-    type: str
-    choices: [present, absent]
-    default: present
   enable:
     description: Whether the detector monitors (C(ENABLED)) or is suspended (C(DISABLED)).
     type: bool
@@ -45,6 +42,7 @@ options:
     type: bool
     default: true
 extends_documentation_fragment:
+  - booking.aws.state
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3

@@ -28,10 +28,8 @@ options:
   state:
     description: C(present) associates the web ACL; C(absent) removes whatever web ACL protects
       the resource.
-    type: str
-    choices: [present, absent]
-    default: present
 extends_documentation_fragment:
+  - booking.aws.state
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
