@@ -111,6 +111,10 @@ def test_task_secrets_reference_every_setting_by_arn_sorted_by_variable():
     china_caller = {"account": "1", "arn": "arn:aws-cn:iam::1:root"}
     china = contract.parameter_arn("/a/b", china_caller, "cn-north-1")
     assert china == "arn:aws-cn:ssm:cn-north-1:1:parameter/a/b"
+    role = contract.aws_arn(IDENTITY, "iam", "", "role/booking-api-prod-task")
+    assert role == "arn:aws:iam::123456789012:role/booking-api-prod-task"
+    with pytest.raises(Exception, match="'account' and 'arn'"):
+        contract.aws_arn({}, "iam", "", "role/x")
 
 
 def test_parameter_requests_refuse_a_forgotten_or_unknown_setting():
@@ -230,14 +234,16 @@ def test_following_the_vault_instructions_for_staging_keeps_every_staging_value(
     # docs/configuration.md: ansible-vault create ... group_vars/staging/vault.yml
     documented = (REPO / "docs/configuration.md").read_text()
     assert "inventories/staging/group_vars/staging/vault.yml" in documented
+    assert "--vault-id staging@prompt --encrypt-vault-id staging" in documented
     inventory = tmp_path / "staging"
     subprocess.run(["cp", "-r", str(REPO / "inventories/staging"), str(inventory)], check=True)
     password = tmp_path / "staging-password"
     password.write_text("test-only-staging-vault-password\n")
     vault = inventory / "group_vars/staging/vault.yml"
     vault.write_text(yaml.safe_dump(FAKE_VAULT))
+    # As documented, with a password file for the prompt (`create` would open an editor).
     encrypted = _run(str(BIN / "ansible-vault"), "encrypt", "--vault-id", f"staging@{password}",
-                     str(vault))
+                     "--encrypt-vault-id", "staging", str(vault))
     assert encrypted.returncode == 0, encrypted.stderr
     assert vault.read_text().startswith("$ANSIBLE_VAULT;1.2;AES256;staging")
 

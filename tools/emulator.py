@@ -185,6 +185,8 @@ class Emulator:
 
 
 def serve(port: int, call_log: Path | None) -> None:
+    if call_log:  # a log under a folder that does not exist yet (.run/ on a fresh clone)
+        call_log.parent.mkdir(parents=True, exist_ok=True)
     emulator = Emulator(port, call_log).start()
     print(f"emulator listening on {emulator.url}", flush=True)
     stopping = threading.Event()

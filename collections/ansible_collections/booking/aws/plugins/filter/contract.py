@@ -13,6 +13,7 @@ Filters:
   role writes each, which environment variable of the task definition reads it, whether it is
   secret.
 - ``served_names(host)``: Django's ALLOWED_HOSTS and CSRF trusted origins for the served name.
+- ``aws_arn(identity, service, region, resource)``: an ARN in the caller's partition and account.
 - ``parameter_arn(name, identity, region)``: the ARN of a parameter from its name.
 - ``task_secrets(settings, identity, region)``: the ``secrets`` list of a container definition.
 - ``parameter_requests(settings, values, writer, ...)``: what ``booking.aws.ssm_parameters``
@@ -119,11 +120,17 @@ def _partition(identity: dict[str, Any]) -> str:
             f"got {identity!r}") from error
 
 
+def aws_arn(identity: dict[str, Any], service: str, region: str, resource: str) -> str:
+    """arn:<partition>:<service>:<region>:<account>:<resource>, the partition (aws, aws-cn,
+    aws-us-gov) read off the caller's ARN; region '' for global services such as IAM."""
+    return f"arn:{_partition(identity)}:{service}:{region}:{identity['account']}:{resource}"
+
+
 def parameter_arn(name: str, identity: dict[str, Any], region: str) -> str:
     """arn:<partition>:ssm:<region>:<account>:parameter/<path>/<name> (the name starts with /)."""
     if not name.startswith("/"):
         raise AnsibleFilterError(f"parameter_arn: expected a full parameter name, got {name!r}")
-    return f"arn:{_partition(identity)}:ssm:{region}:{identity['account']}:parameter{name}"
+    return aws_arn(identity, "ssm", region, f"parameter{name}")
 
 
 def task_secrets(settings: dict[str, dict[str, Any]], identity: dict[str, Any],
@@ -170,6 +177,7 @@ class FilterModule:
             "redis_members": redis_members,
             "app_settings": app_settings,
             "served_names": served_names,
+            "aws_arn": aws_arn,
             "parameter_arn": parameter_arn,
             "task_secrets": task_secrets,
             "parameter_requests": parameter_requests,
