@@ -187,6 +187,23 @@ def test_service_deployment_configuration_change_is_applied(ansible, aws, networ
     assert ansible.module("booking.aws.ecs_service_rollout", args)["changed"] is False
 
 
+def test_service_exec_change_alone_starts_a_new_deployment(ansible, aws, network):
+    # ECS Exec reaches only tasks started after it is turned on (AWS: update-service
+    # --enable-execute-command --force-new-deployment); without a new deployment the running
+    # tasks never get the agent.
+    td1 = _register(ansible, "r/app:1")
+    ansible.module("booking.aws.ecs_service_rollout", _service_args(network, td1))
+    first = _service(aws)["deployments"][0]["id"]
+    args = _service_args(network, td1, enable_execute_command=True)
+    turned_on = ansible.module("booking.aws.ecs_service_rollout", args)
+    assert turned_on["changed"] is True, turned_on
+    service = _service(aws)
+    assert service["enableExecuteCommand"] is True
+    assert service["deployments"][0]["id"] != first, "no new deployment: tasks lack exec"
+    assert service["deployments"][0]["rolloutState"] == "COMPLETED"
+    assert ansible.module("booking.aws.ecs_service_rollout", args)["changed"] is False
+
+
 def test_service_failed_rollout_reports_the_circuit_breaker_rollback(ansible, aws, network):
     td1 = _register(ansible, "r/app:1")
     ansible.module("booking.aws.ecs_service_rollout", _service_args(network, td1))

@@ -17,8 +17,13 @@ from harness import BIN, REPO
         ({"vpc_nat_gateway_mode": "sometimes"}, "vpc_nat_gateway_mode"),
         ({"vpc_subnets": {"public": ["10.0.1.0/24"]}}, "private"),
         ({"vpc_tags": ["Project", "booking-api"]}, "vpc_tags"),
+        # ecs_service (run by the release role, at the very end) is checked up front too.
+        ({"ecs_service_web_cpu": "a lot"}, "ecs_service_web_cpu"),
+        ({"ecs_service_exec_enabled": True, "ecs_service_readonly_root_filesystem": True},
+         "ECS Exec agent cannot start on a read-only root"),
     ],
-    ids=["unknown-environment", "wrong-type", "bad-choice", "missing-suboption", "tags-not-dict"],
+    ids=["unknown-environment", "wrong-type", "bad-choice", "missing-suboption", "tags-not-dict",
+         "late-role-wrong-type", "exec-on-read-only-root"],
 )
 def test_bad_input_fails_before_any_aws_call(fresh_emulator, ansible, extra_vars, message):
     run = ansible.playbook("site.yml", extra_vars=extra_vars)

@@ -55,6 +55,15 @@ def test_deploy_releases_then_reruns_and_rolls_back(ansible, environment, emulat
     assert web["networkConfiguration"]["awsvpcConfiguration"]["assignPublicIp"] == "DISABLED"
     worker = env.service(aws, "worker")
     assert worker["capacityProviderStrategy"][0]["capacityProvider"] == "FARGATE_SPOT"
+    # The web's traffic alarms guard the web rollout only: web trouble must not roll the worker
+    # back (nor make its rollouts wait out the alarms).
+    assert web["deploymentConfiguration"]["alarms"] == {
+        "alarmNames": ["booking-api-local-web-5xx-rate", "booking-api-local-web-unhealthy-hosts"],
+        "enable": True, "rollback": True}
+    assert worker["deploymentConfiguration"]["alarms"]["alarmNames"] == []
+    assert worker["deploymentConfiguration"]["alarms"]["enable"] is False
+    # Read-only root (ECS Exec is off; it needs a writable root).
+    assert web["enableExecuteCommand"] is False
     # The migration ran once, as a one-off task of the release's migrate revision.
     migrations = [t for t in aws("ecs").describe_tasks(
         cluster=env.CLUSTER, tasks=aws("ecs").list_tasks(cluster=env.CLUSTER)["taskArns"])[

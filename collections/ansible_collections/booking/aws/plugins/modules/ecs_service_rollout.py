@@ -69,7 +69,10 @@ options:
     description: Seconds ECS ignores failing load balancer health checks of new tasks.
     type: int
   enable_execute_command:
-    description: Allow ECS Exec into the service's tasks.
+    description:
+      - Allow ECS Exec into the service's tasks.
+      - A change of this setting alone starts a new deployment (running tasks never get the
+        agent otherwise), as if I(force_new_deployment) were given.
     type: bool
   propagate_tags:
     description: Copy tags to tasks from the service or the task definition.
@@ -394,13 +397,18 @@ def main() -> None:
             before["tags"], after["tags"] = tags, p["tags"]
         if not p["update"]:
             update, to_set, to_unset, before, after = {}, {}, [], {}, {}
-        changed = bool(update or to_set or to_unset or p["force_new_deployment"])
+        # ECS Exec reaches only tasks started after it is turned on (the agent is set up at task
+        # start): a change of enableExecuteCommand alone starts a new deployment, as AWS's docs
+        # say to ("update-service --enable-execute-command --force-new-deployment").
+        force = p["force_new_deployment"] or (
+            "enableExecuteCommand" in update and "taskDefinition" not in update)
+        changed = bool(update or to_set or to_unset or force)
         if changed and not module.check_mode:
             try:
-                if update or p["force_new_deployment"]:
+                if update or force:
                     service = client.update_service(
                         aws_retry=True, cluster=p["cluster"], service=p["name"],
-                        forceNewDeployment=p["force_new_deployment"], **update)["service"]
+                        forceNewDeployment=force, **update)["service"]
                 apply_tag_changes(client, service["serviceArn"], to_set, to_unset)
             except AWS_ERRORS as e:
                 module.fail_json_aws(e, msg=f"Unable to update service {p['name']}")
