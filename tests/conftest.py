@@ -10,6 +10,8 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tools"))
+# booking.aws importable as ansible_collections.booking.aws (its filters import each other).
+sys.path.insert(0, str(REPO / "collections"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from emulator import Emulator  # noqa: E402  (found through the path above)

@@ -124,16 +124,12 @@ class AnsibleRunner:
 
 
 def load_contract() -> Any:
-    """booking.aws's contract filters (plugins/filter/contract.py) as a plain Python module."""
-    import importlib.util
+    """booking.aws's contract filters (plugins/filter/contract.py), importable as Python."""
+    if str(REPO / "collections") not in sys.path:
+        sys.path.insert(0, str(REPO / "collections"))
+    from ansible_collections.booking.aws.plugins.filter import contract
 
-    path = REPO / "collections/ansible_collections/booking/aws/plugins/filter/contract.py"
-    spec = importlib.util.spec_from_file_location("booking_contract", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return contract
 
 
 def local_vault_values() -> dict[str, str]:

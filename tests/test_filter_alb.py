@@ -8,7 +8,6 @@ the role's default rule groups. No emulator: the plugin file is loaded from its 
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 from typing import Any
@@ -16,21 +15,12 @@ from typing import Any
 import pytest
 import yaml
 from ansible.errors import AnsibleFilterError
+from ansible_collections.booking.aws.plugins.filter import alb
 
 REPO = Path(__file__).resolve().parents[1]
-FILTERS = REPO / "collections/ansible_collections/booking/aws/plugins/filter"
 
 
-def _load(name: str, path: Path) -> Any:
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
-
-alb = _load("booking_aws_filter_alb", FILTERS / "alb.py")
 
 
 def _json(value: Any) -> str:

@@ -11,7 +11,6 @@ aws-cn with policies added by hand. No emulator: the plugin file is loaded from 
 from __future__ import annotations
 
 import copy
-import importlib.util
 import json
 from pathlib import Path
 from typing import Any
@@ -19,21 +18,12 @@ from typing import Any
 import pytest
 import yaml
 from ansible.errors import AnsibleFilterError
+from ansible_collections.booking.aws.plugins.filter import ecs_cluster as ecs
 
 REPO = Path(__file__).resolve().parents[1]
-FILTERS = REPO / "collections/ansible_collections/booking/aws/plugins/filter"
 
 
-def _load(name: str, path: Path) -> Any:
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
-
-ecs = _load("booking_aws_filter_ecs_cluster", FILTERS / "ecs_cluster.py")
 
 
 def _json(value: Any) -> str:

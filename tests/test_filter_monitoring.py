@@ -11,38 +11,24 @@ from __future__ import annotations
 
 import ast
 import copy
-import importlib.util
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 from ansible.errors import AnsibleFilterError
+from ansible_collections.booking.aws.plugins.filter import contract, monitoring
 
 REPO = Path(__file__).resolve().parents[1]
 COLLECTIONS = REPO / "collections"
-FILTERS = COLLECTIONS / "ansible_collections/booking/aws/plugins/filter"
 ALARMS_MODULE = (COLLECTIONS / "ansible_collections/booking/aws/plugins/modules"
                  / "cloudwatch_metric_alarms.py")
 
 # The plugin imports the contract as Ansible's collection loader would find it.
-if str(COLLECTIONS) not in sys.path:
-    sys.path.insert(0, str(COLLECTIONS))
 
 
-def _load(name: str, path: Path) -> Any:
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
-
-monitoring = _load("booking_aws_filter_monitoring", FILTERS / "monitoring.py")
-contract = _load("booking_aws_filter_contract", FILTERS / "contract.py")
 
 TOPIC = "arn:aws:sns:eu-west-1:123456789012:molecule-prod-alarms"
 LB_ARN = ("arn:aws:elasticloadbalancing:eu-west-1:123456789012:"
