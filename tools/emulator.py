@@ -10,6 +10,9 @@
 Every AWS call answered is appended to .run/emulator-calls.jsonl (service, operation, time), so
 benchmarks and tests can count and order API calls at the emulator.
 
+BOOKING_EMULATOR_STRICT (read at start) turns on strict mode, tools/moto_strict.py: moto as strict
+as AWS where a first run fails (docs/emulator.md, "Strict mode"). Off unless set.
+
 The Makefile drives this; see `make help`. State lives in .run/ (PID file and log).
 """
 
@@ -36,6 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import moto_ecs  # found through the path above
 import moto_patches
+import moto_strict
 
 HOST = "127.0.0.1"
 RUN_DIR = Path(__file__).resolve().parent.parent / ".run"
@@ -116,6 +120,8 @@ class Emulator:
         # standing for AWS's DNS validation.
         os.environ.setdefault("MOTO_ACM_VALIDATION_WAIT", "5")
         moto_patches.apply_all()
+        # Strict mode's test hooks and throttling (None unless BOOKING_EMULATOR_STRICT is set).
+        self._strict = moto_strict.gate()
         self._requested_port = port
         self._call_log = call_log
         self._lock = threading.Lock()
@@ -127,6 +133,12 @@ class Emulator:
         if environ.get("PATH_INFO") == HEALTH_PATH:  # cheap, whatever the emulated state
             start_response("200 OK", [("Content-Type", "text/plain")])
             return [b"booking-deploy emulator"]
+        if self._strict is not None:  # strict mode's own /_emulator/ hooks
+            answered = self._strict.hook(environ, start_response)
+            if answered is not None:
+                return answered
+            if environ.get("PATH_INFO") == "/moto-api/reset":
+                moto_strict.reset_state()
         if not environ.get("PATH_INFO", "").startswith("/moto-api"):
             service, action = _describe_request(environ)
             call = Call(time.time(), service, action)
@@ -135,6 +147,10 @@ class Emulator:
                 if self._call_log:
                     with self._call_log.open("a") as log:
                         log.write(json.dumps(asdict(call)) + "\n")
+            if self._strict is not None:  # strict mode: AWS's throttling error, now and then
+                refused = self._strict.throttled(service, action, environ, start_response)
+                if refused is not None:
+                    return refused
         return self._moto(environ, start_response)
 
     def start(self) -> Emulator:
@@ -173,6 +189,7 @@ class Emulator:
         with urllib.request.urlopen(request, timeout=10):
             pass
         moto_ecs.RUNTIME.reset()
+        moto_strict.reset_state()
         with self._lock:
             self.calls.clear()
 
@@ -196,9 +213,29 @@ def serve(port: int, call_log: Path | None) -> None:
     emulator.stop()
 
 
+def _strict_settings_of(port: int) -> dict[str, Any] | None:
+    """The strict-mode settings the emulator on `port` runs with (None: strict mode off)."""
+    try:
+        with urllib.request.urlopen(f"{endpoint_url(port)}{moto_strict.SETTINGS_PATH}",
+                                    timeout=5) as response:
+            settings = json.loads(response.read())
+    except (urllib.error.URLError, OSError, ValueError):
+        return None
+    return settings if isinstance(settings, dict) and "seed" in settings else None
+
+
 def up(port: int, pidfile: Path, logfile: Path, call_log: Path) -> int:
     pid = _read_pid(pidfile)
     if is_answering(port):
+        wanted = moto_strict.parse_spec(os.environ.get(moto_strict.STRICT_ENV),
+                                        os.environ.get(moto_strict.SEED_ENV))
+        running = _strict_settings_of(port)
+        if wanted is not None and running != wanted.as_dict():
+            print(f"error: the emulator on {endpoint_url(port)} does not run with "
+                  f"{moto_strict.STRICT_ENV}={os.environ[moto_strict.STRICT_ENV]!r} "
+                  f"(it runs with {running or 'strict mode off'}); `make emulator-down` first",
+                  file=sys.stderr)
+            return 1
         if pid:
             print(f"emulator already running (pid {pid}) on {endpoint_url(port)}")
         else:

@@ -344,10 +344,17 @@ PATCHES: list[Callable[[], None]] = [
 
 
 def apply_all() -> None:
-    """Apply every patch once per process."""
+    """Apply every patch once per process, then strict mode if BOOKING_EMULATOR_STRICT asks.
+
+    Strict mode (tools/moto_strict.py) makes moto as strict as AWS where a first run fails; it
+    is off unless that variable is set, read here.
+    """
     global _applied
     if _applied:
         return
     for patch in PATCHES:
         patch()
+    import moto_strict
+
+    moto_strict.apply_from_env()
     _applied = True
