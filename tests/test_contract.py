@@ -67,6 +67,14 @@ def test_resource_names_spell_each_shared_name_from_the_prefix():
         "booking-api-prod-redis-001", "booking-api-prod-redis-002"]
 
 
+def test_bucket_names_end_in_the_account():
+    assert contract.bucket_names("booking-api-prod", IDENTITY) == {
+        part: f"booking-api-prod-{part}-123456789012"
+        for part in ("static", "media", "backup", "logs")}
+    with pytest.raises(Exception, match="'account' and 'arn'"):
+        contract.bucket_names("booking-api-prod", {"account": "1"})
+
+
 @pytest.mark.parametrize("prefix", ["", "booking-api-", None, 3])
 def test_resource_names_refuse_a_prefix_that_is_not_one(prefix):
     with pytest.raises(Exception, match="name prefix"):

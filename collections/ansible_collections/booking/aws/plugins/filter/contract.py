@@ -9,6 +9,8 @@ Filters:
 - ``resource_names(prefix)``: the AWS names of one environment (cluster, services, log groups,
   load balancer, database, ...).
 - ``redis_members(prefix, count)``: the member cluster IDs of the Redis replication group.
+- ``bucket_names(prefix, identity)``: the S3 buckets (static, media, backup, logs), whose names
+  end in the account ID (bucket names are global).
 - ``app_settings(parameter_path)``: the registry of the app's settings in Parameter Store: which
   role writes each, which environment variable of the task definition reads it, whether it is
   secret.
@@ -37,6 +39,9 @@ _APP_SETTINGS: dict[str, tuple[str, str, bool, str]] = {
     "twilio_token": ("TWILIO_TOKEN", "secrets", True, "Twilio auth token"),
     "twilio_phone_number": ("TWILIO_PHONE_NUMBER", "secrets", True, "Twilio sender number"),
 }
+
+# The storage role's buckets: static files, media uploads, backups (and audit deliveries), logs.
+BUCKET_PARTS = ("static", "media", "backup", "logs")
 
 # The parts of the app that run as task definitions; web and worker are also services.
 _TASK_FAMILIES = ("web", "worker", "migrate")
@@ -88,6 +93,18 @@ def redis_members(prefix: str, count: Any) -> list[str]:
         raise AnsibleFilterError(f"redis_members: count must be a number, got {count!r}") from error
     group = resource_names(prefix)["redis_group"]
     return [f"{group}-{index:03d}" for index in range(1, number + 1)]
+
+
+def bucket_name(prefix: str, part: str, account: Any) -> str:
+    """<prefix>-<part>-<account>: S3 names are global, the account ID keeps them unique."""
+    return f"{prefix}-{part}-{account}"
+
+
+def bucket_names(prefix: str, identity: dict[str, Any]) -> dict[str, str]:
+    """The storage role's buckets by part (static, media, backup, logs)."""
+    prefix = _prefix(prefix)
+    _partition(identity)  # refuses an identity without an ARN/account, like the ARN filters
+    return {part: bucket_name(prefix, part, identity["account"]) for part in BUCKET_PARTS}
 
 
 def app_settings(parameter_path: str) -> dict[str, dict[str, Any]]:
@@ -175,6 +192,7 @@ class FilterModule:
         return {
             "resource_names": resource_names,
             "redis_members": redis_members,
+            "bucket_names": bucket_names,
             "app_settings": app_settings,
             "served_names": served_names,
             "aws_arn": aws_arn,

@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ansible.errors import AnsibleFilterError
+from ansible_collections.booking.aws.plugins.filter.contract import bucket_name
 
 
 def _is_list(value: Any) -> bool:
@@ -54,7 +55,7 @@ def ecs_cluster_s3_bucket_arns(parts: Sequence[str], name_prefix: str,
             f"{name}: ecs_cluster_task_s3_bucket_parts must be a list of non-empty strings, "
             f"got {parts!r}")
     partition, account = _caller(name, identity)
-    return [f"arn:{partition}:s3:::{name_prefix}-{part}-{account}" for part in parts]
+    return [f"arn:{partition}:s3:::{bucket_name(name_prefix, part, account)}" for part in parts]
 
 
 def ecs_cluster_stray_policies(role_results: Sequence[Mapping[str, Any]],
