@@ -12,6 +12,7 @@
 # readonlyRootFilesystem, a writable volume on /tmp): nothing at run time writes outside /tmp
 # and /dev/shm (gunicorn's heartbeat files). XDG_RUNTIME_DIR=/tmp puts gunicorn's control
 # socket (gunicornc, gunicorn >= 25.1) in /tmp; its default, ~/.gunicorn, is /app/.gunicorn.
+# /tmp is declared a VOLUME, root-owned with mode 1777: see the runtime stage.
 ARG BASE_IMAGE=python:3.11-slim
 
 # --- builder: compilers and headers, builds the venv ----------------------------------------
@@ -102,13 +103,17 @@ ENV LANG=C.UTF-8 \
     XDG_RUNTIME_DIR=/tmp
 
 # No libpq5: psycopg[binary] loads the libpq bundled in its wheel (psycopg_binary.libs).
+# /tmp root-owned with mode 1777 (sticky, world-writable), whatever the base: the VOLUME below
+# hands this owner and mode to the /tmp volume on Fargate.
 # hadolint ignore=DL3008
 RUN if [ ! -x /usr/local/bin/python3 ]; then \
          apt-get update \
          && apt-get install -y --no-install-recommends python3 \
          && rm -rf /var/lib/apt/lists/*; \
        fi \
-    && useradd --uid 1000 --user-group --no-create-home --home-dir /app --shell /usr/sbin/nologin app
+    && useradd --uid 1000 --user-group --no-create-home --home-dir /app --shell /usr/sbin/nologin app \
+    && chown root:root /tmp \
+    && chmod 1777 /tmp
 
 COPY --from=venv /opt/venv /opt/venv
 WORKDIR /app
@@ -132,6 +137,19 @@ root = pathlib.Path(sysconfig.get_paths()['purelib']); \
 [importlib.import_module('.'.join(p.relative_to(root).with_name(p.name.split('.')[0]).parts)) \
  for p in sorted(root.rglob('*.so'))]" \
     && python -m compileall -q -j 0 /app
+
+# /tmp as a VOLUME, after the last RUN (a build step's writes to a declared volume are
+# discarded). roles/ecs_service mounts the task volume "tmp" (no host path: on Fargate a bind
+# mount of the task's ephemeral storage) at /tmp, with a read-only root and uid 1000. AWS, "Use
+# bind mounts with Amazon ECS", Considerations
+# (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/bind-mounts.html#bind-mount-considerations):
+# the ECS data plane looks for a VOLUME directive whose path equals the mount's containerPath
+# and copies the image's data there into the volume, and the Dockerfile sets its owner and
+# permissions; without one, the volume is empty, owned by root, mode 0755, so uid 1000 cannot
+# write /tmp (tempfile raises "No usable temporary directory", gunicorn gets no control
+# socket). Also aws/containers-roadmap#938, govuk-forms/forms-api#764. Docker, podman and
+# Compose give each container an anonymous volume here, initialised the same way.
+VOLUME ["/tmp"]
 
 ARG GIT_SHA=unknown
 ARG SOURCE_URL=""

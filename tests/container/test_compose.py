@@ -41,6 +41,13 @@ def test_dockerfile_contract():
     # Read-only root at run time: no byte code written, gunicorn's control socket in /tmp.
     assert "PYTHONDONTWRITEBYTECODE=1" in runtime
     assert "XDG_RUNTIME_DIR=/tmp" in runtime
+    # /tmp as Fargate mounts it (test_image.py: test_uid_1000_writes_tmp_as_fargate_mounts_it):
+    # declared a VOLUME after the last RUN (later build steps' writes there would be dropped),
+    # root-owned with mode 1777.
+    assert re.search(r'^VOLUME \["/tmp"\]$', runtime, re.MULTILINE), 'VOLUME ["/tmp"]'
+    assert runtime.rindex("\nRUN ") < runtime.index('\nVOLUME ["/tmp"]')
+    assert "chown root:root /tmp" in runtime
+    assert "chmod 1777 /tmp" in runtime
     assert "EXPOSE 8000" in DOCKERFILE
     assert re.search(r"^USER 1000", DOCKERFILE, re.MULTILINE)
     assert "--mount=type=secret,id=pip_ca,required=false" in DOCKERFILE
@@ -85,6 +92,26 @@ def test_compose_start_order_and_health():
         depends = SERVICES[name]["depends_on"]
         assert depends["migrate"]["condition"] == "service_completed_successfully"
         assert depends["redis"]["condition"] == "service_healthy"
+
+
+def test_compose_tmp_agrees_with_the_image():
+    """The app services leave /tmp to the image's VOLUME (an anonymous volume per container,
+    root 1777 like the image's /tmp) or mount a writable tmpfs there; nothing read-only or
+    owner-restricted on /tmp, which uid 1000 must write."""
+    for name in ("web", "worker", "migrate"):
+        service = SERVICES[name]
+        tmpfs = service.get("tmpfs", [])
+        for entry in [tmpfs] if isinstance(tmpfs, str) else tmpfs:
+            path, _, options = entry.partition(":")
+            if path == "/tmp":
+                assert "ro" not in options.split(","), f"{name}: read-only tmpfs on /tmp"
+                assert "mode=" not in options or "mode=1777" in options, f"{name}: {entry}"
+        for volume in service.get("volumes", []):
+            if isinstance(volume, dict):
+                target = volume.get("target")
+            else:  # SOURCE:TARGET[:MODE], or TARGET alone (an anonymous volume)
+                target = volume.split(":")[1] if ":" in volume else volume
+            assert target != "/tmp", f"{name}: a volume on /tmp hides the image's (root 1777)"
 
 
 def test_compose_environment_is_what_the_app_reads():

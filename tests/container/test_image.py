@@ -3,12 +3,14 @@
 Runs against the local PostgreSQL (127.0.0.1:5432, user postgres, trust) in a database of its
 own and the local Redis (127.0.0.1:6379) in database 9, with every container on the host
 network. The web server and the worker run the commands docker-compose.yml gives them, and
-every container runs as ECS runs it: read-only root file system, writable /tmp (READ_ONLY).
+every container runs as ECS on Fargate runs it (ecs_run_args): read-only root file system,
+TMPDIR=/tmp, and /tmp mounted the way Fargate mounts the task's bind volume there.
 Skipped only when podman cannot be installed (see conftest.py); in CI it runs.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -36,12 +38,15 @@ REDIS_DB = "9"
 DEMO_PASSWORD = "demo-password-123"
 SUFFIX = str(os.getpid())
 STOP_TIMEOUT = 30
-# As roles/ecs_service runs every container: readonlyRootFilesystem, a writable volume on /tmp,
-# TMPDIR=/tmp. --read-only-tmpfs=false: podman would otherwise also mount tmpfs on /run and
-# /var/tmp, which ECS does not. (/dev/shm is a tmpfs in podman as on Fargate.)
-READ_ONLY = ["--read-only", "--read-only-tmpfs=false", "--tmpfs", "/tmp:rw,mode=1777",
-             "-e", "TMPDIR=/tmp"]
-WRITE_ERRORS = ("Read-only file system", "Errno 30")
+# As roles/ecs_service runs every container: readonlyRootFilesystem, TMPDIR=/tmp, and the task
+# volume "tmp" on /tmp (ecs_run_args mounts it). --read-only-tmpfs=false: podman would otherwise
+# also mount tmpfs on /run and /var/tmp, which ECS does not. (/dev/shm is a tmpfs in podman as
+# on Fargate.)
+READ_ONLY = ["--read-only", "--read-only-tmpfs=false", "-e", "TMPDIR=/tmp"]
+# EROFS: a write outside /tmp. EACCES: e.g. /tmp not writable by uid 1000, where gunicorn only
+# logs "Control server error: [Errno 13] Permission denied" and serves on without its socket.
+# ("Permission denied" alone would also match Django's log of a legitimate 403.)
+WRITE_ERRORS = ("Read-only file system", "Errno 30", "Errno 13")
 # The issue's target, uncompressed, on the local Debian base (python:3.11-slim is bigger).
 IMAGE_BUDGET_MB = 200
 LOCAL_BASE = "localhost/debian:bookworm-slim"
@@ -56,6 +61,65 @@ def podman(*args: str, check: bool = True, timeout: float = 300, **env: str):
         pytest.fail(f"podman {' '.join(args)} exited {result.returncode}:\n"
                     f"{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
     return result
+
+
+# --- /tmp as Fargate mounts it --------------------------------------------------------------
+# The task volume "tmp" has no host path: on Fargate that is a bind mount of the task's
+# ephemeral storage. AWS, "Use bind mounts with Amazon ECS", section "Considerations when using
+# bind mounts" (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/bind-mounts.html):
+# the data plane looks for a VOLUME directive; when its absolute path equals the mount's
+# containerPath, the image's content there is copied to the volume, and its owner and
+# permissions can be set in the Dockerfile; otherwise the volume is empty, owned by root with
+# mode 0755 (so uid 1000 cannot write it). Seen in practice: aws/containers-roadmap #938 and
+# #863, govuk-forms/forms-api PR #764.
+_TMP_MOUNTS: list[tuple[str, str, dict[str, str]]] = []  # ("volume"|"dir", name, store)
+_TMP_COUNTER = itertools.count()
+
+
+def image_volumes(image: str, **store: str) -> set[str]:
+    """The paths the image declares as VOLUME (Config.Volumes)."""
+    config = json.loads(podman("image", "inspect", image, **store).stdout)[0]["Config"]
+    return set(config.get("Volumes") or {})
+
+
+def ecs_run_args(image: str, **store: str) -> list[str]:
+    """podman run arguments for a container as roles/ecs_service runs it on Fargate: read-only
+    root, TMPDIR=/tmp, and a fresh /tmp mounted the way Fargate mounts the task's bind volume.
+
+    If the image declares /tmp a VOLUME: a new named podman volume, which podman initialises
+    from the image's /tmp (content, owner, mode) on first mount, as Fargate does. If not: a new
+    empty host directory owned by root with mode 0755, as Fargate mounts it. Each call makes a
+    new one (a Fargate task starts with fresh ephemeral storage); all are removed at the end of
+    the module (tmp_mounts_removed). `store` points podman at another image store."""
+    number = next(_TMP_COUNTER)
+    if "/tmp" in image_volumes(image, **store):
+        name = f"booking-test-tmp-{SUFFIX}-{number}"
+        podman("volume", "create", name, **store)
+        _TMP_MOUNTS.append(("volume", name, store))
+        mount = f"{name}:/tmp"
+        METRICS["/tmp as Fargate mounts it"] = "image VOLUME: initialised from the image's /tmp"
+    else:
+        path = tempfile.mkdtemp(prefix=f"booking-fargate-tmp-{SUFFIX}-{number}-")
+        if os.geteuid() == 0:  # rootless podman maps the invoking user to root anyway
+            os.chown(path, 0, 0)
+        os.chmod(path, 0o755)
+        _TMP_MOUNTS.append(("dir", path, store))
+        mount = f"{path}:/tmp"
+        METRICS["/tmp as Fargate mounts it"] = "no VOLUME: empty, root, 0755"
+    return [*READ_ONLY, "-v", mount]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def tmp_mounts_removed() -> Iterator[None]:
+    """Removes what ecs_run_args made. Autouse, so set up first and torn down last: after the
+    containers fixture has removed the containers that use them."""
+    yield
+    while _TMP_MOUNTS:
+        kind, name, store = _TMP_MOUNTS.pop()
+        if kind == "dir":
+            shutil.rmtree(name, ignore_errors=True)
+        elif not store or Path(store["CONTAINERS_ROOT"]).exists():  # else gone with its store
+            podman("volume", "rm", "-f", name, check=False, timeout=60, **store)
 
 
 def compose_command(service: str) -> list[str]:
@@ -152,8 +216,8 @@ def migrated(image: str, database: dict[str, str]) -> dict[str, str]:
     """migrate and seed_demo by command override, each in a throwaway container."""
     for command in (["python", "manage.py", "migrate", "--noinput"],
                     ["python", "manage.py", "seed_demo"]):
-        run = podman("run", "--rm", "--network=host", *READ_ONLY, *env_args(database), image,
-                     *command, check=False)
+        run = podman("run", "--rm", "--network=host", *ecs_run_args(image),
+                     *env_args(database), image, *command, check=False)
         assert run.returncode == 0, f"{command} exited {run.returncode}:\n{run.stderr[-3000:]}"
     return database
 
@@ -174,7 +238,7 @@ def web(image: str, migrated: dict[str, str], containers: list[str]) -> dict[str
     name = f"booking-test-web-{SUFFIX}"
     containers.append(name)
     start = time.monotonic()
-    podman("run", "-d", "--name", name, "--network=host", *READ_ONLY,
+    podman("run", "-d", "--name", name, "--network=host", *ecs_run_args(image),
            *env_args({**migrated, "GUNICORN_BIND": f"127.0.0.1:{port}"}),
            image, *compose_command("web"))
 
@@ -199,8 +263,8 @@ def worker(image: str, migrated: dict[str, str], containers: list[str]) -> str:
     name = f"booking-test-worker-{SUFFIX}"
     containers.append(name)
     # --no-healthcheck: the image's check probes the web server, which the worker does not run.
-    podman("run", "-d", "--name", name, "--network=host", "--no-healthcheck", *READ_ONLY,
-           *env_args(migrated), image, *compose_command("worker"))
+    podman("run", "-d", "--name", name, "--network=host", "--no-healthcheck",
+           *ecs_run_args(image), *env_args(migrated), image, *compose_command("worker"))
     return name
 
 
@@ -212,8 +276,8 @@ def logs(name: str) -> str:
 def run_python(image: str, code: str, **env: str) -> str:
     """Run a Python snippet in the image (read-only, no network), return the last line it
     printed (the app logs to stdout too)."""
-    run = podman("run", "--rm", "--network=none", *READ_ONLY, *env_args(env), image,
-                 "python", "-c", code, check=False)
+    run = podman("run", "--rm", "--network=none", *ecs_run_args(image), *env_args(env),
+                 image, "python", "-c", code, check=False)
     assert run.returncode == 0, (f"exited {run.returncode}:\n{run.stdout[-2000:]}"
                                  f"{run.stderr[-3000:]}")
     return run.stdout.strip().splitlines()[-1]
@@ -245,7 +309,7 @@ def test_image_contract(image: str):
     assert "org.opencontainers.image.source" in labels
     assert image.split(":")[-1].startswith(head)
     # Nothing of the build toolchain in the runtime stage.
-    tools = podman("run", "--rm", "--network=host", image, "sh", "-c",
+    tools = podman("run", "--rm", "--network=host", *ecs_run_args(image), image, "sh", "-c",
                    "command -v gcc cc curl || true").stdout.strip()
     assert tools == "", f"found in the image: {tools}"
 
@@ -429,7 +493,42 @@ def test_nothing_writes_outside_tmp(web: dict[str, object], worker: str):
     for name in (web["name"], worker):
         output = logs(name)
         for error in WRITE_ERRORS:
-            assert error not in output, f"{name}: {error}\n{output[-2000:]}"
+            lines = [line for line in output.splitlines() if error in line]
+            assert not lines, f"{name}: {error}\n" + "\n".join(lines[:10])
+    assert "gunicorn.ctl" in podman("exec", web["name"], "ls", "/tmp").stdout
+
+
+# In the running containers: a temporary file as uid 1000 (the stdlib's tempfile, through
+# TMPDIR=/tmp; with no usable directory it raises FileNotFoundError), and /tmp's owner and mode.
+TMP_PROBE = ("import os, tempfile; f = tempfile.NamedTemporaryFile(); "
+             "s = os.stat('/tmp'); print(os.getuid(), f.name, s.st_uid, oct(s.st_mode & 0o7777))")
+
+
+def test_uid_1000_writes_tmp_as_fargate_mounts_it(image: str, web: dict[str, object],
+                                                   worker: str):
+    """/tmp as Fargate mounts the task volume "tmp" (no host path: a bind mount) at /tmp.
+
+    AWS, "Use bind mounts with Amazon ECS", section "Considerations when using bind mounts"
+    (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/bind-mounts.html): the ECS
+    data plane looks for a VOLUME directive whose absolute path equals the containerPath and
+    copies the image's data there to the volume; by default the volume is owned by root with
+    mode 0755, and the Dockerfile can set other permissions. So without `VOLUME ["/tmp"]`
+    uid 1000 cannot write /tmp on Fargate (aws/containers-roadmap #938; govuk-forms/forms-api
+    PR #764 fixed the same). ecs_run_args mounts /tmp that way, so the image must declare the
+    volume and give /tmp root 1777 (sticky, as on any Linux)."""
+    for name in (web["name"], worker):
+        probe = podman("exec", name, "python", "-c", TMP_PROBE, check=False)
+        assert probe.returncode == 0, f"{name}: {probe.stdout}{probe.stderr[-2000:]}"
+        uid, path, owner, mode = probe.stdout.split()
+        assert uid == "1000"
+        assert path.startswith("/tmp/"), path
+        assert (owner, mode) == ("0", "0o1777"), f"{name}: /tmp is {owner} {mode}"
+        # The volume initialised from the image's /tmp (not a tmpfs, not an empty bind mount).
+        mounts = json.loads(podman("inspect", "--format", "{{json .Mounts}}", name).stdout)
+        tmp = [m for m in mounts if m["Destination"] == "/tmp"]
+        assert [m["Type"] for m in tmp] == ["volume"], mounts
+    assert "/tmp" in image_volumes(image), 'the image must declare VOLUME ["/tmp"]'
+    # gunicorn's control socket (XDG_RUNTIME_DIR=/tmp); test_nothing_writes_outside_tmp too.
     assert "gunicorn.ctl" in podman("exec", web["name"], "ls", "/tmp").stdout
 
 
@@ -501,8 +600,8 @@ def test_push_pull_run_through_the_registry(image: str, registry: str, tmp_path:
         start = time.monotonic()
         podman("pull", "--tls-verify=false", "--quiet", remote, **store)
         METRICS["pull into an empty store (s)"] = round(time.monotonic() - start, 1)
-        run = podman("run", "--rm", "--network=host", *READ_ONLY, remote, "python", "-c",
-                     "import django; print(django.get_version())", **store)
+        run = podman("run", "--rm", "--network=host", *ecs_run_args(remote, **store), remote,
+                     "python", "-c", "import django; print(django.get_version())", **store)
         assert re.fullmatch(r"5\.2\.\d+", run.stdout.strip())
     finally:
         podman("rmi", "-a", "-f", check=False, **store)
