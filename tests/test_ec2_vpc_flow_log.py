@@ -74,6 +74,28 @@ def test_a_changed_setting_replaces_the_flow_log(ansible, aws, vpc_and_role):
     assert (new["TrafficType"], new["DeliverLogsPermissionArn"]) == ("REJECT", other_arn)
 
 
+def test_traffic_type_alone_replaces_the_flow_log_once(ansible, aws, vpc_and_role):
+    # Staging moves from ALL to REJECT with the same role and group: one delete + create, then
+    # nothing; a check-mode run afterwards agrees.
+    vpc_id, role_arn, _ = vpc_and_role
+    ansible.module(MODULE, _args(vpc_id, role_arn))
+    [old] = _flow_logs(aws, vpc_id)
+    replaced = ansible.module(MODULE, _args(vpc_id, role_arn, traffic_type="REJECT"), diff=True)
+    assert replaced["changed"] is True, replaced
+    assert (replaced["diff"]["before"]["TrafficType"],
+            replaced["diff"]["after"]["TrafficType"]) == ("ALL", "REJECT")
+    [new] = _flow_logs(aws, vpc_id)
+    assert new["FlowLogId"] != old["FlowLogId"]
+    assert (new["TrafficType"], new["DeliverLogsPermissionArn"], new["LogGroupName"]) == (
+        "REJECT", role_arn, GROUP)
+    assert replaced["flow_log"]["traffic_type"] == "REJECT"
+    again = ansible.module(MODULE, _args(vpc_id, role_arn, traffic_type="REJECT"))
+    assert again["changed"] is False, again
+    checked = ansible.module(MODULE, _args(vpc_id, role_arn, traffic_type="REJECT"), check=True)
+    assert checked["changed"] is False
+    assert [f["FlowLogId"] for f in _flow_logs(aws, vpc_id)] == [new["FlowLogId"]]
+
+
 def test_tags_are_updated_in_place(ansible, aws, vpc_and_role):
     vpc_id, role_arn, _ = vpc_and_role
     ansible.module(MODULE, _args(vpc_id, role_arn))

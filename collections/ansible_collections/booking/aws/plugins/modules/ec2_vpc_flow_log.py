@@ -11,8 +11,10 @@ short_description: Manage a VPC flow log delivering to CloudWatch Logs
 description:
   - Ensures that exactly one flow log of a VPC (or subnet, or network interface) delivers to the
     given CloudWatch Logs log group, with the given traffic type and aggregation interval.
-  - Flow logs cannot be modified in place on AWS. When the traffic type, delivery role or
-    aggregation interval differ, the flow log is deleted and created again (reported as changed).
+  - Flow logs cannot be modified in place on AWS ("After you create a flow log, you cannot change
+    its configuration", U(https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-limitations.html)).
+    When the traffic type, delivery role or aggregation interval differ, the flow log is deleted
+    and created again (reported as changed); the log group and its records stay.
   - Tags are updated in place.
   - Supports check mode and diff mode.
 options:
@@ -35,7 +37,9 @@ options:
       - Required when I(state=present).
     type: str
   traffic_type:
-    description: Which traffic to log.
+    description:
+      - Which traffic to log. C(REJECT) logs what security groups and network ACLs refused and
+        ingests far fewer GB into CloudWatch Logs than C(ALL).
     type: str
     choices: [ACCEPT, REJECT, ALL]
     default: ALL
