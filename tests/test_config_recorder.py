@@ -101,3 +101,80 @@ def test_absent_stops_and_deletes_only_the_named_recorder(ansible, aws, fresh_em
     twice = ansible.module(MODULE, {"name": NAME, "state": "absent"})
     assert twice["changed"] is False, twice
     assert aws("iam").list_roles(PathPrefix=SLR_PATH)["Roles"], "the service-linked role stays"
+
+
+# --- recording strategies: all but some types (exclusion), only some types (inclusion) ----------
+
+ENI = "AWS::EC2::NetworkInterface"
+IAM = ["AWS::IAM::Group", "AWS::IAM::Policy", "AWS::IAM::Role", "AWS::IAM::User"]
+
+
+def _group(aws):
+    [recorder] = aws("config").describe_configuration_recorders()["ConfigurationRecorders"]
+    group = recorder["recordingGroup"]
+    return (group["recordingStrategy"]["useOnly"], group["allSupported"],
+            group["includeGlobalResourceTypes"], sorted(group.get("resourceTypes") or []),
+            sorted(group["exclusionByResourceTypes"]["resourceTypes"]))
+
+
+def test_exclusions_record_all_but_those_types_then_report_no_change(ansible, aws, fresh_emulator):
+    # What the audit role asks for: every Fargate task's ENI is a billed configuration item.
+    ansible.module(MODULE, {"name": NAME, "all_supported": True,
+                            "include_global_resource_types": True})
+    args = {"name": NAME, "exclusion_resource_types": [ENI, *IAM]}
+    checked = ansible.module(MODULE, args, check=True, diff=True)
+    assert checked["changed"] is True, checked
+    assert checked["diff"]["before"]["recording_group"]["recordingStrategy"] == {
+        "useOnly": "ALL_SUPPORTED_RESOURCE_TYPES"}
+    assert checked["diff"]["after"]["recording_group"]["exclusionByResourceTypes"] == {
+        "resourceTypes": sorted([ENI, *IAM])}
+    assert _group(aws)[0] == "ALL_SUPPORTED_RESOURCE_TYPES", "check mode changed the recorder"
+
+    changed = ansible.module(MODULE, args)
+    assert changed["changed"] is True, changed
+    assert _group(aws) == ("EXCLUSION_BY_RESOURCE_TYPES", False, False, [], sorted([ENI, *IAM]))
+    assert changed["recording_group"]["recordingStrategy"] == {
+        "useOnly": "EXCLUSION_BY_RESOURCE_TYPES"}
+
+    # The same types in another order, or all_supported=false said out loud: no change.
+    reordered = {"name": NAME, "all_supported": False, "exclusion_resource_types": [*IAM, ENI]}
+    assert ansible.module(MODULE, reordered)["changed"] is False
+    again = ansible.module(MODULE, args, check=True, diff=True)
+    assert again["changed"] is False, again
+    assert again["diff"]["before"] == again["diff"]["after"]
+
+    # Fewer exclusions (IAM recorded again in this Region): one update.
+    narrowed = ansible.module(MODULE, {"name": NAME, "exclusion_resource_types": [ENI]})
+    assert narrowed["changed"] is True
+    assert _group(aws) == ("EXCLUSION_BY_RESOURCE_TYPES", False, False, [], [ENI])
+
+    # Back to every type, global ones included.
+    back = ansible.module(MODULE, {"name": NAME, "include_global_resource_types": True})
+    assert back["changed"] is True
+    assert _group(aws) == ("ALL_SUPPORTED_RESOURCE_TYPES", True, True, [], [])
+
+
+def test_inclusion_records_only_the_listed_types(ansible, aws, fresh_emulator):
+    types = ["AWS::S3::Bucket", "AWS::RDS::DBInstance", *IAM]
+    assert ansible.module(MODULE, {"name": NAME, "resource_types": types})["changed"] is True
+    assert _group(aws) == ("INCLUSION_BY_RESOURCE_TYPES", False, False, sorted(types), [])
+    assert ansible.module(MODULE, {"name": NAME, "resource_types": types[::-1]})[
+        "changed"] is False
+    switched = ansible.module(MODULE, {"name": NAME, "exclusion_resource_types": [ENI]})
+    assert switched["changed"] is True
+    assert _group(aws) == ("EXCLUSION_BY_RESOURCE_TYPES", False, False, [], [ENI])
+
+
+def test_a_strategy_that_cannot_be_refuses_before_any_call(ansible, aws, fresh_emulator):
+    cases = [
+        ({"exclusion_resource_types": [ENI], "resource_types": ["AWS::S3::Bucket"]}, "not both"),
+        ({"exclusion_resource_types": [ENI], "all_supported": True}, "all_supported=false"),
+        ({"exclusion_resource_types": [ENI], "include_global_resource_types": True},
+         "include_global_resource_types needs all_supported=true"),
+        ({"all_supported": False}, "needs resource_types or exclusion_resource_types"),
+    ]
+    for extra, message in cases:
+        refused = ansible.module(MODULE, {"name": NAME, **extra})
+        assert refused.get("failed") is True, extra
+        assert message in refused["msg"], refused["msg"]
+    assert _recorders(aws) == {}

@@ -11,10 +11,11 @@ short_description: Manage the AWS Config configuration recorder and its recordin
 description:
   - Creates, updates or deletes the configuration recorder of the account in one Region (AWS
     allows one), and starts or stops it.
-  - Compares only what it sets (role, all supported types, global types, resource types), so a
-    second run reports no change. C(community.aws.config_recorder) compares the whole returned
-    recorder with its request and reports a change on every run; it also has no check mode and
-    cannot start or stop the recorder.
+  - Compares only what it sets (role, recording strategy, global types, included or excluded
+    resource types; lists in any order), so a second run reports no change.
+    C(community.aws.config_recorder) compares the whole returned recorder with its request and
+    reports a change on every run; it also has no check mode, cannot start or stop the recorder
+    and knows no recording strategy.
   - Without I(role_arn) the recorder uses AWS Config's service-linked role
     (C(AWSServiceRoleForConfig), path C(/aws-service-role/config.amazonaws.com/)), created with
     CreateServiceLinkedRole when the account has none - AWS's recommended setup. The recorder then
@@ -35,9 +36,11 @@ options:
     description: IAM role the recorder assumes; omitted, AWS Config's service-linked role.
     type: str
   all_supported:
-    description: Record every supported resource type of the Region.
+    description:
+      - Record every supported resource type of the Region (strategy
+        C(ALL_SUPPORTED_RESOURCE_TYPES)).
+      - Omitted, true unless I(resource_types) or I(exclusion_resource_types) is given.
     type: bool
-    default: true
   include_global_resource_types:
     description:
       - Also record global resource types (IAM). Needs I(all_supported).
@@ -45,7 +48,22 @@ options:
     type: bool
     default: false
   resource_types:
-    description: The resource types to record when I(all_supported=false).
+    description:
+      - Record only these resource types (strategy C(INCLUSION_BY_RESOURCE_TYPES)), e.g.
+        C(AWS::S3::Bucket). List the IAM types here to record them.
+    type: list
+    elements: str
+    default: []
+  exclusion_resource_types:
+    description:
+      - Record every supported resource type, current and future, except these (strategy
+        C(EXCLUSION_BY_RESOURCE_TYPES), see
+        U(https://docs.aws.amazon.com/config/latest/APIReference/API_ExclusionByResourceTypes.html)),
+        e.g. C(AWS::EC2::NetworkInterface), whose every Fargate task or Lambda ENI is a billed
+        configuration item.
+      - AWS then also records the global IAM types (users, groups, roles, customer managed
+        policies) in a Region where AWS Config was available before February 2022, unless they
+        are listed here; I(include_global_resource_types) must stay false.
     type: list
     elements: str
     default: []
@@ -76,6 +94,16 @@ EXAMPLES = r"""
   booking.aws.config_recorder:
     name: booking-api-prod-recorder
     recording: true
+
+- name: Record everything but network interfaces and the IAM types (another Region has those)
+  booking.aws.config_recorder:
+    name: booking-api-prod-recorder
+    exclusion_resource_types:
+      - AWS::EC2::NetworkInterface
+      - AWS::IAM::Group
+      - AWS::IAM::Policy
+      - AWS::IAM::Role
+      - AWS::IAM::User
 """
 
 RETURN = r"""
@@ -94,7 +122,12 @@ recording_group:
   description: What it records (empty when absent).
   returned: always
   type: dict
-  sample: {allSupported: true, includeGlobalResourceTypes: false, resourceTypes: []}
+  sample:
+    allSupported: false
+    includeGlobalResourceTypes: false
+    resourceTypes: []
+    exclusionByResourceTypes: {resourceTypes: [AWS::EC2::NetworkInterface]}
+    recordingStrategy: {useOnly: EXCLUSION_BY_RESOURCE_TYPES}
 recording:
   description: Whether it records after the run (in check mode, what a run would leave).
   returned: always
@@ -117,10 +150,32 @@ _SLR_SERVICE = "config.amazonaws.com"
 _SLR_PATH = f"/aws-service-role/{_SLR_SERVICE}/"
 
 
+_ALL, _INCLUSION, _EXCLUSION = ("ALL_SUPPORTED_RESOURCE_TYPES", "INCLUSION_BY_RESOURCE_TYPES",
+                                "EXCLUSION_BY_RESOURCE_TYPES")
+
+
 def _group(raw: dict[str, Any]) -> dict[str, Any]:
-    return {"allSupported": bool(raw.get("allSupported", False)),
+    """A recording group as AWS describes it, in one shape (sorted lists, strategy spelt out)."""
+    all_supported = bool(raw.get("allSupported", False))
+    excluded = sorted((raw.get("exclusionByResourceTypes") or {}).get("resourceTypes") or [])
+    strategy = (raw.get("recordingStrategy") or {}).get("useOnly") or (
+        _ALL if all_supported else _EXCLUSION if excluded else _INCLUSION)
+    return {"allSupported": all_supported,
             "includeGlobalResourceTypes": bool(raw.get("includeGlobalResourceTypes", False)),
-            "resourceTypes": sorted(raw.get("resourceTypes") or [])}
+            "resourceTypes": sorted(raw.get("resourceTypes") or []),
+            "exclusionByResourceTypes": {"resourceTypes": excluded},
+            "recordingStrategy": {"useOnly": strategy}}
+
+
+def _request(group: dict[str, Any]) -> dict[str, Any]:
+    """The recordingGroup of PutConfigurationRecorder: only the parts of its strategy."""
+    request = {key: group[key] for key in
+               ("allSupported", "includeGlobalResourceTypes", "recordingStrategy")}
+    if group["resourceTypes"]:
+        request["resourceTypes"] = group["resourceTypes"]
+    if group["exclusionByResourceTypes"]["resourceTypes"]:
+        request["exclusionByResourceTypes"] = group["exclusionByResourceTypes"]
+    return request
 
 
 def _read(client: Any, name: str) -> dict[str, Any]:
@@ -168,9 +223,10 @@ def main() -> None:
         argument_spec={
             "name": {"type": "str", "required": True},
             "role_arn": {"type": "str"},
-            "all_supported": {"type": "bool", "default": True},
+            "all_supported": {"type": "bool"},
             "include_global_resource_types": {"type": "bool", "default": False},
             "resource_types": {"type": "list", "elements": "str", "default": []},
+            "exclusion_resource_types": {"type": "list", "elements": "str", "default": []},
             "recording": {"type": "bool"},
             "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
         },
@@ -178,13 +234,23 @@ def main() -> None:
     )
     p = module.params
     name = p["name"]
+    included, excluded = p["resource_types"], p["exclusion_resource_types"]
+    all_supported = (not included and not excluded) if p["all_supported"] is None \
+        else p["all_supported"]
     if p["state"] == "present":
-        if p["all_supported"] and p["resource_types"]:
-            module.fail_json(msg="resource_types is only for all_supported=false")
-        if not p["all_supported"] and not p["resource_types"]:
-            module.fail_json(msg="all_supported=false needs resource_types")
-        if p["include_global_resource_types"] and not p["all_supported"]:
-            module.fail_json(msg="include_global_resource_types needs all_supported=true")
+        if included and excluded:
+            module.fail_json(msg="give resource_types (record only these) or "
+                                 "exclusion_resource_types (record all but these), not both")
+        if all_supported and (included or excluded):
+            module.fail_json(msg="resource_types and exclusion_resource_types are only for "
+                                 "all_supported=false")
+        if not all_supported and not (included or excluded):
+            module.fail_json(msg="all_supported=false needs resource_types or "
+                                 "exclusion_resource_types")
+        if p["include_global_resource_types"] and not all_supported:
+            module.fail_json(msg="include_global_resource_types needs all_supported=true (with "
+                                 "exclusion_resource_types AWS records the IAM types unless "
+                                 "excluded; with resource_types, list them)")
     client = module.client("config", retry_decorator=AWSRetry.jittered_backoff())
 
     try:
@@ -215,9 +281,13 @@ def main() -> None:
                 role_arn = before["role_arn"]  # already the service-linked role
             else:
                 role_arn, role_created = _service_linked_role(module)
-        group = _group({"allSupported": p["all_supported"],
-                        "includeGlobalResourceTypes": p["include_global_resource_types"],
-                        "resourceTypes": p["resource_types"]})
+        group = _group({
+            "allSupported": all_supported,
+            "includeGlobalResourceTypes": p["include_global_resource_types"],
+            "resourceTypes": included,
+            "exclusionByResourceTypes": {"resourceTypes": excluded},
+            "recordingStrategy": {"useOnly": _ALL if all_supported
+                                  else _EXCLUSION if excluded else _INCLUSION}})
         recording = before.get("recording", False) if p["recording"] is None else p["recording"]
         after = {"name": name, "role_arn": role_arn, "recording_group": group,
                  "recording": recording}
@@ -228,7 +298,7 @@ def main() -> None:
         if not module.check_mode:
             if put:
                 client.put_configuration_recorder(aws_retry=True, ConfigurationRecorder={
-                    "name": name, "roleARN": role_arn, "recordingGroup": group})
+                    "name": name, "roleARN": role_arn, "recordingGroup": _request(group)})
             if toggle and recording:
                 client.start_configuration_recorder(aws_retry=True, ConfigurationRecorderName=name)
             elif toggle:
