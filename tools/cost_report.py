@@ -6,7 +6,10 @@
 
 The sizes come from the inventories (resolved by Ansible itself: group_vars, inventory overrides,
 Jinja), the prices from cost/prices-us-east-1.yml (dated); usage that no variable states (ALB
-LCUs, NAT and internet traffic, log and S3 volume) from cost_* variables in group_vars/all/cost.yml.
+LCUs, NAT and internet traffic, log and S3 volume, flow log volume, management events, AWS Config
+items) from cost_* variables in group_vars/all/cost.yml. The audit lines follow the environment:
+flow logs by traffic type, the trail only where it is on (free as the account's first copy, paid
+as a second one in a shared account), AWS Config items without the excluded network interfaces.
 No AWS call is made.
 """
 
@@ -34,9 +37,16 @@ VARIABLES = [
     "ecs_service_worker_memory", "ecs_service_worker_spot", "rds_instance_class",
     "rds_multi_az", "rds_allocated_storage", "rds_storage_type", "elasticache_node_type",
     "elasticache_num_nodes", "vpc_nat_gateway_mode", "vpc_availability_zones",
+    "vpc_flow_logs_enabled", "vpc_flow_logs_traffic_type", "booking_owns_account",
+    "audit_cloudtrail_enabled", "audit_cloudtrail_cloudwatch_logs", "audit_config_enabled",
+    "audit_config_excluded_resource_types",
     "cost_alb_lcu_average", "cost_nat_gb_month", "cost_internet_out_gb_month",
     "cost_logs_gb_month", "cost_s3_gb", "cost_alarm_count", "cost_dashboards",
+    "cost_flow_logs_gb_month", "cost_flow_logs_share", "cost_management_events_month",
+    "cost_management_event_kb", "cost_config_items_month", "cost_config_eni_items_month",
+    "cost_config_rule_evaluations_month",
 ]
+ENI = "AWS::EC2::NetworkInterface"
 
 
 @dataclass
@@ -66,12 +76,68 @@ def resolve(inventory: str) -> dict[str, Any]:
                          f"{proc.stderr}") from exc
     # What no inventory or group_vars sets is the role's default (plain values, not templates).
     for name, value in resolved.items():
-        if value is None:
-            role = next(r for r in ("ecs_service", "rds", "elasticache", "vpc")
-                        if name.startswith(r + "_"))
+        role = next((r for r in ("ecs_service", "rds", "elasticache", "vpc", "audit")
+                     if name.startswith(r + "_")), None)
+        if value is None and role:
             defaults = yaml.safe_load((REPO / "roles" / role / "defaults" / "main.yml").read_text())
             resolved[name] = defaults[name]
     return resolved
+
+
+def _bool(value: Any) -> bool:
+    """A switch as Ansible resolves it (a bool, or the string of a templated one)."""
+    if isinstance(value, str):
+        return value.strip().lower() in ("true", "yes", "on", "1")
+    return bool(value)
+
+
+def audit_lines(v: dict[str, Any], p: dict[str, Any]) -> list[Line]:
+    """Flow logs, the trail and AWS Config: what the environment's switches make it pay."""
+    cw = p["cloudwatch"]
+    lines = []
+    if _bool(v["vpc_flow_logs_enabled"]):
+        traffic = v["vpc_flow_logs_traffic_type"]
+        gb = float(v["cost_flow_logs_gb_month"]) * float(v["cost_flow_logs_share"][traffic])
+        lines.append(Line("VPC flow logs", f"{traffic}: {gb:g} GB/month to CloudWatch Logs",
+                          gb * (cw["vended_logs_ingest_gb"] + cw["logs_storage_gb_month"])))
+    else:
+        lines.append(Line("VPC flow logs", "off", 0.0))
+
+    owns = _bool(v["booking_owns_account"])
+    if _bool(v["audit_cloudtrail_enabled"]):
+        events = float(v["cost_management_events_month"])
+        trail = p["cloudtrail"]
+        # The account's first copy is free; a trail in an account another environment owns is a
+        # second copy of every management event of the account.
+        per_100k = trail["management_events_first_copy_per_100k" if owns
+                         else "management_events_additional_copy_per_100k"]
+        monthly = events / 100_000 * per_100k
+        basis = (f"{events / 1e6:g}M mgmt events, "
+                 + ("first copy (free)" if owns else "second copy (paid)"))
+        if _bool(v["audit_cloudtrail_cloudwatch_logs"]):
+            gb = events * float(v["cost_management_event_kb"]) / 1024 / 1024
+            monthly += gb * (cw["logs_ingest_gb"] + cw["logs_storage_gb_month"])
+            basis += f", {gb:.1f} GB to CloudWatch Logs"
+        lines.append(Line("CloudTrail", basis, monthly))
+    else:
+        lines.append(Line("CloudTrail", "no trail" + ("" if owns else " (the account's covers it)"),
+                          0.0))
+
+    if _bool(v["audit_config_enabled"]):
+        config = p["config"]
+        eni_excluded = ENI in (v["audit_config_excluded_resource_types"] or [])
+        items = int(v["cost_config_items_month"]) + (
+            0 if eni_excluded else int(v["cost_config_eni_items_month"]))
+        evaluations = int(v["cost_config_rule_evaluations_month"])
+        lines.append(Line("AWS Config",
+                          f"{items:,} items" + (" (ENIs excluded)" if eni_excluded else "")
+                          + f", {evaluations:,} rule evaluations",
+                          items * config["configuration_item"]
+                          + evaluations * config["rule_evaluation"]))
+    else:
+        lines.append(Line("AWS Config",
+                          "not recorded here" + ("" if owns else " (the account's recorder)"), 0.0))
+    return lines
 
 
 def estimate(v: dict[str, Any], p: dict[str, Any]) -> list[Line]:
@@ -116,13 +182,13 @@ def estimate(v: dict[str, Any], p: dict[str, Any]) -> list[Line]:
     cw = p["cloudwatch"]
     logs_gb, s3_gb = float(v["cost_logs_gb_month"]), float(v["cost_s3_gb"])
     lines.append(Line("S3 and CloudWatch",
-                      f"{s3_gb:g} GB S3, {logs_gb:g} GB logs, {v['cost_alarm_count']} alarms, "
+                      f"{s3_gb:g} GB S3, {logs_gb:g} GB app logs, {v['cost_alarm_count']} alarms, "
                       f"{v['cost_dashboards']} dashboard(s)",
                       s3_gb * p["s3_standard_gb_month"] + logs_gb * (cw["logs_ingest_gb"]
                                                                      + cw["logs_storage_gb_month"])
                       + int(v["cost_alarm_count"]) * cw["alarm_month"]
                       + int(v["cost_dashboards"]) * cw["dashboard_month"]))
-    return lines
+    return lines + audit_lines(v, p)
 
 
 def render(columns: dict[str, list[Line]], prices: dict[str, Any]) -> str:
