@@ -207,7 +207,8 @@ INVENTORIES = {
     # inventory: (group, values that make it that environment)
     "inventories/local": ("local", {"booking_env": "local", "dns_create_zone": True}),
     "inventories/staging": ("staging", {"booking_env": "staging", "vpc_nat_gateway_mode": "single",
-                                        "rds_multi_az": False, "vpc_flow_logs_traffic_type": "REJECT",
+                                        "rds_multi_az": False,
+                                        "vpc_flow_logs_traffic_type": "REJECT",
                                         # in production's account: no second trail (audit.yml)
                                         "booking_owns_account": False}),
     "inventories/production": ("prod", {"booking_env": "prod", "audit_config_enabled": True,
