@@ -358,3 +358,166 @@ def apply_all() -> None:
 
     moto_strict.apply_from_env()
     _applied = True
+
+
+# --- Read-only answers for `make verify` (playbooks/verify.yml) --------------------------------
+
+# RDS for PostgreSQL versions the emulator offers when strict mode's own list is off (strict mode,
+# tools/moto_strict.py `rds_versions`, has the last word when on), and the DB instance classes
+# RDS offers for PostgreSQL (RDS User Guide, "Supported DB engines for DB instance classes").
+_RDS_POSTGRES_VERSIONS = ["13.20", "13.21", "13.22", "14.17", "14.18", "14.19", "15.12", "15.13",
+                          "15.14", "16.8", "16.9", "16.10", "17.4", "17.5", "17.6"]
+_RDS_POSTGRES_CLASSES = [
+    *(f"db.{family}.{size}" for family in ("t3", "t4g")
+      for size in ("micro", "small", "medium", "large", "xlarge", "2xlarge")),
+    *(f"db.{family}.{size}" for family in ("m5", "m6g", "m6i", "m7g", "r5", "r6g", "r6i", "r7g")
+      for size in ("large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge")),
+]
+_RDS_STORAGE_TYPES = ("gp2", "gp3", "io1", "io2")
+
+
+def _rds_postgres_versions() -> list[str]:
+    import sys
+
+    strict = sys.modules.get("moto_strict")
+    active = getattr(strict, "ACTIVE", None)
+    if active is not None and getattr(active, "rds_versions", False):
+        return list(strict.offered_versions("postgres"))
+    return list(_RDS_POSTGRES_VERSIONS)
+
+
+def _rds_orderable_postgres() -> None:
+    """DescribeOrderableDBInstanceOptions answers for PostgreSQL, as on AWS.
+
+    AWS answers one option per engine version, DB instance class and storage type RDS offers in
+    the Region, filtered by Engine, EngineVersion (an exact version), DBInstanceClass and Vpc,
+    MaxRecords at a time (default 100) with a Marker for the rest. moto 5.2 answers only
+    aurora-postgresql and neptune and an empty list for every other engine, so "can RDS create
+    postgres 15 on db.t3.medium here?" always reads "no". Versions: strict mode's offered ones
+    when it is on, else a recent set (13-17).
+    """
+    import base64
+
+    from moto.core.responses import ActionResult
+    from moto.rds.responses import RDSResponse
+
+    original = RDSResponse.describe_orderable_db_instance_options
+
+    def describe(self: Any) -> Any:
+        engine = self.params.get("Engine")
+        if engine != "postgres":
+            return original(self)
+        version = self.params.get("EngineVersion")
+        instance_class = self.params.get("DBInstanceClass")
+        vpc = self.params.get("Vpc")
+        zones = [{"Name": f"{self.region}{zone}"} for zone in "abc"]
+        options = [
+            {"Engine": engine, "EngineVersion": v, "DBInstanceClass": c,
+             "LicenseModel": "postgresql-license", "AvailabilityZones": zones,
+             "MultiAZCapable": True, "ReadReplicaCapable": True, "Vpc": True,
+             "SupportsStorageEncryption": True, "StorageType": storage,
+             "SupportsIops": storage != "gp2", "SupportsEnhancedMonitoring": True,
+             "SupportsIAMDatabaseAuthentication": True, "SupportsPerformanceInsights": True,
+             "SupportedEngineModes": ["provisioned"], "SupportedNetworkTypes": ["IPV4", "DUAL"]}
+            for v in _rds_postgres_versions() if version in (None, "", v)
+            for c in _RDS_POSTGRES_CLASSES if instance_class in (None, "", c)
+            for storage in _RDS_STORAGE_TYPES]
+        if vpc is not None and str(vpc).lower() == "false":
+            options = []  # EC2-Classic is gone: every option is a VPC one
+        size = min(int(self.params.get("MaxRecords") or 100), 1000)
+        marker = self.params.get("Marker")
+        start = int(base64.b64decode(marker).decode()) if marker else 0
+        result: dict[str, Any] = {"OrderableDBInstanceOptions": options[start:start + size]}
+        if start + size < len(options):
+            result["Marker"] = base64.b64encode(str(start + size).encode()).decode()
+        return ActionResult(result)
+
+    RDSResponse.describe_orderable_db_instance_options = describe
+
+
+# AWS's defaults of the quotas `make verify` reads that moto 5.2 does not know (it knows the
+# `vpc` service's only): (service code, quota code) -> (service name, quota name, value).
+# Fargate: 4000 vCPU is the Service Quotas default; the ECS general reference lists 6 for a new
+# account ("New AWS accounts might have initial lower quotas that can increase over time"), an
+# applied value that `set_applied_service_quota` gives the emulator's account when a test asks.
+_SERVICE_QUOTA_DEFAULTS: dict[tuple[str, str], tuple[str, str, float]] = {
+    ("fargate", "L-3032A538"): ("AWS Fargate", "Fargate On-Demand vCPU resource count", 4000.0),
+    ("fargate", "L-36FBB829"): ("AWS Fargate", "Fargate Spot vCPU resource count", 4000.0),
+    ("elasticloadbalancing", "L-53DA6B97"): ("Elastic Load Balancing (ELB)",
+                                             "Application Load Balancers per Region", 50.0),
+    ("ec2", "L-0263D0A3"): ("Amazon Elastic Compute Cloud (Amazon EC2)", "EC2-VPC Elastic IPs",
+                            5.0),
+}
+_APPLIED_QUOTAS = "_booking_applied_quotas"
+
+
+def _service_quota_document(backend: Any, service_code: str, quota_code: str,
+                            applied: bool) -> dict[str, Any] | None:
+    known = _SERVICE_QUOTA_DEFAULTS.get((service_code, quota_code))
+    if known is None:
+        from moto.servicequotas.resources.default_quotas.vpc import VPC_DEFAULT_QUOTAS
+
+        found = [q for q in VPC_DEFAULT_QUOTAS
+                 if service_code == "vpc" and q["QuotaCode"] == quota_code]
+        if not found:
+            return None
+        quota = dict(found[0])
+    else:
+        service_name, quota_name, value = known
+        quota = {"ServiceCode": service_code, "ServiceName": service_name,
+                 "QuotaCode": quota_code, "QuotaName": quota_name, "Value": value,
+                 "Unit": "None", "Adjustable": True, "GlobalQuota": False}
+    account = backend.account_id if applied else ""
+    quota["QuotaArn"] = (f"arn:aws:servicequotas:{backend.region_name}:{account}:"
+                         f"{service_code}/{quota_code}")
+    if applied:
+        override = backend.__dict__.get(_APPLIED_QUOTAS, {}).get((service_code, quota_code))
+        if override is not None:
+            quota["Value"] = float(override)
+    return quota
+
+
+def _service_quota_defaults() -> None:
+    """Service Quotas answers GetServiceQuota and GetAWSDefaultServiceQuota, as on AWS.
+
+    AWS answers both for every quota of every service: GetAWSDefaultServiceQuota the AWS default,
+    GetServiceQuota the value applied to the account (the default until an increase is granted;
+    AWS may also apply a lower initial value to a new account). moto 5.2 answers GetServiceQuota
+    for the `vpc` service only (NoSuchResourceException for fargate, elasticloadbalancing, ec2)
+    and does not implement GetAWSDefaultServiceQuota. Here both answer the `vpc` quotas and
+    those of _SERVICE_QUOTA_DEFAULTS; `set_applied_service_quota` gives the account another
+    applied value (until the emulator is reset).
+    """
+    from moto.servicequotas.exceptions import NoSuchResource
+    from moto.servicequotas.models import ServiceQuotasBackend
+    from moto.servicequotas.responses import ServiceQuotasResponse
+
+    def get_service_quota(self: Any, service_code: str, quota_code: str) -> dict[str, Any]:
+        quota = _service_quota_document(self, service_code, quota_code, applied=True)
+        if quota is None:
+            raise NoSuchResource
+        return quota
+
+    def get_aws_default(self: Any) -> str:
+        params = json.loads(self.body)
+        quota = _service_quota_document(self.backend, str(params.get("ServiceCode")),
+                                        str(params.get("QuotaCode")), applied=False)
+        if quota is None:
+            raise NoSuchResource
+        return json.dumps({"Quota": quota})
+
+    ServiceQuotasBackend.get_service_quota = get_service_quota
+    ServiceQuotasResponse.get_aws_default_service_quota = get_aws_default
+
+
+def set_applied_service_quota(service_code: str, quota_code: str, value: float, *,
+                              account_id: str = "123456789012",
+                              region: str = "us-east-1") -> None:
+    """Make GetServiceQuota answer `value` for the account (a new account's low quota, say)."""
+    from moto.servicequotas.models import servicequotas_backends
+
+    backend = servicequotas_backends[account_id][region]
+    backend.__dict__.setdefault(_APPLIED_QUOTAS, {})[(service_code, quota_code)] = value
+
+
+PATCHES.extend([_rds_orderable_postgres, _service_quota_defaults])
