@@ -29,7 +29,7 @@ PYTHON312 ?= $(shell for p in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python
 	"$$p" -c 'import sys; assert sys.version_info[:2] == (3, 12)' >/dev/null 2>&1 \
 	&& { echo "$$p"; break; }; done)
 
-.PHONY: help setup lock site check deploy rollback teardown cost security lock-security emulator-up emulator-down emulator-reset emulator-url \
+.PHONY: help setup lock site verify check deploy rollback teardown cost security lock-security emulator-up emulator-down emulator-reset emulator-url \
 	lint test test-unit test-molecule test-app app-setup services-up run-app down clean \
 	container-setup image registry-up registry-down lint-container test-container \
 	bench-api bench-container bench-provision bench-critical-path bench-release
@@ -79,6 +79,12 @@ lock: ## Re-pin constraints.txt after changing requirements.txt
 
 site: setup emulator-up registry-up ## Provision the local environment, build and release the current commit (site.yml)
 	ansible-playbook site.yml -i $(INVENTORY) $(ARGS)
+
+# Can this account take this inventory? Read-only, one table, non-zero exit on any failed check
+# (playbooks/verify.yml). The local inventory needs the emulator (and the registry, for the image
+# of a recorded release); real inventories need neither.
+verify: setup $(if $(filter inventories/local,$(patsubst %/,%,$(INVENTORY))),emulator-up registry-up) ## Check, read-only, that the account can take INVENTORY (run before the first site)
+	ansible-playbook playbooks/verify.yml -i $(INVENTORY) $(ARGS)
 
 # Release a tag already in the registry (make image + podman push, or CI), or roll back.
 TAG ?=
