@@ -484,6 +484,12 @@ def test_the_spec() -> None:
         **{**moto_strict.DEFAULTS, "iam": 8.0, "throttle": 0.5}, rds_versions=True, seed=3)
     assert parse("nat,rds_versions") == moto_strict.StrictSettings(
         nat=moto_strict.DEFAULTS["nat"], rds_versions=True)
+    # The test suites' profile: every behaviour on, short holds.
+    test = parse("test")
+    assert test is not None
+    assert test == parse(moto_strict.PROFILES["test"])
+    assert None not in (test.slr, test.iam, test.waf, test.nat, test.consistency, test.throttle)
+    assert test.rds_versions
     for bad in ("slrr", "iam=-1", "throttle=2", "rds_versions=3"):
         with pytest.raises(ValueError, match="BOOKING_EMULATOR_STRICT"):
             parse(bad)
