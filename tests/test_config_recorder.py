@@ -2,6 +2,15 @@
 
 from __future__ import annotations
 
+import time
+import urllib.request
+from types import SimpleNamespace
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from harness import AnsibleRunner, emulator_process
+
 MODULE = "booking.aws.config_recorder"
 NAME = "test-recorder"
 SLR_PATH = "/aws-service-role/config.amazonaws.com/"
@@ -178,3 +187,60 @@ def test_a_strategy_that_cannot_be_refuses_before_any_call(ansible, aws, fresh_e
         assert refused.get("failed") is True, extra
         assert message in refused["msg"], refused["msg"]
     assert _recorders(aws) == {}
+
+
+# --- a new account: AWS Config's service-linked role is created and used at once ----------------
+
+IAM_SECONDS = 3.0
+
+
+@pytest.fixture(scope="module")
+def strict_config_url(tmp_path_factory):
+    calls = tmp_path_factory.mktemp("config-strict") / "calls.jsonl"
+    with emulator_process(calls, BOOKING_EMULATOR_STRICT=f"slr=2,iam={IAM_SECONDS:g}") as url:
+        yield url
+
+
+@pytest.fixture
+def strict_config(strict_config_url):
+    """(runner, client factory) on an emulator whose IAM propagates in IAM_SECONDS (strict),
+    every resource forgotten first."""
+    url = strict_config_url
+    reset = urllib.request.Request(f"{url}/moto-api/reset", data=b"", method="POST")
+    with urllib.request.urlopen(reset, timeout=10) as response:
+        assert response.status == 200
+
+    def client(service):
+        return boto3.client(service, endpoint_url=url, region_name="us-east-1",
+                            aws_access_key_id="emulator", aws_secret_access_key="emulator")
+
+    return AnsibleRunner(SimpleNamespace(url=url)), client
+
+
+def test_waits_until_config_can_assume_its_new_service_linked_role(strict_config):
+    runner, client = strict_config
+    # What the module did before (audit #11): create the role, then put the recorder at once.
+    arn = client("iam").create_service_linked_role(AWSServiceName="config.amazonaws.com")[
+        "Role"]["Arn"]
+    with pytest.raises(ClientError) as refused:
+        client("config").put_configuration_recorder(ConfigurationRecorder={
+            "name": "old-way", "roleARN": arn, "recordingGroup": {"allSupported": True}})
+    assert refused.value.response["Error"]["Code"] == "InvalidRoleException"
+    client("iam").delete_service_linked_role(RoleName=arn.rsplit("/", 1)[1])
+
+    started = time.monotonic()
+    first = runner.module(MODULE, {"name": NAME})
+    assert first["changed"] is True, first
+    assert SLR_PATH in first["role_arn"]
+    assert time.monotonic() - started >= IAM_SECONDS - 0.5, "no refusal was waited out"
+    assert runner.module(MODULE, {"name": NAME})["changed"] is False
+
+
+def test_a_role_config_never_accepts_fails_after_role_wait_timeout(strict_config):
+    runner, _ = strict_config
+    missing = "arn:aws:iam::123456789012:role/no-such-role"
+    started = time.monotonic()
+    result = runner.module(MODULE, {"name": "never", "role_arn": missing, "role_wait_timeout": 3})
+    assert result.get("failed") is True, result
+    assert "InvalidRoleException" in result["msg"] or "cannot be assumed" in result["msg"]
+    assert time.monotonic() - started < 30

@@ -23,6 +23,10 @@ description:
   - Fails when the Region already has a recorder under another name. With I(state=absent) only
     the recorder of that name is stopped and deleted; another one is left alone. The
     service-linked role is never deleted (it is the account's, and AWS Config may use it elsewhere).
+  - AWS Config refuses a role it cannot assume yet with C(InvalidRoleException) - its
+    service-linked role just created here, or a role created or changed seconds before (IAM
+    propagates within seconds). PutConfigurationRecorder is retried on that error for up to
+    I(role_wait_timeout) seconds; a role that never becomes usable fails after that time.
   - Starting the recorder needs a delivery channel (C(community.aws.config_delivery_channel)),
     which needs the recorder - so create the recorder with I(recording) omitted, then the channel,
     then run this module again with I(recording=true).
@@ -70,6 +74,12 @@ options:
   recording:
     description: Start (true) or stop (false) recording; omitted, the status is left as it is.
     type: bool
+  role_wait_timeout:
+    description:
+      - Seconds to retry PutConfigurationRecorder while AWS Config answers
+        C(InvalidRoleException) (a role it cannot assume yet). 0 fails at the first refusal.
+    type: int
+    default: 120
   state:
     description: Whether the recorder should exist.
 extends_documentation_fragment:
@@ -145,6 +155,9 @@ except ImportError:
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.booking.aws.plugins.module_utils.eventual_consistency import (
+    call_until_accepted,
+)
 
 _SLR_SERVICE = "config.amazonaws.com"
 _SLR_PATH = f"/aws-service-role/{_SLR_SERVICE}/"
@@ -228,6 +241,7 @@ def main() -> None:
             "resource_types": {"type": "list", "elements": "str", "default": []},
             "exclusion_resource_types": {"type": "list", "elements": "str", "default": []},
             "recording": {"type": "bool"},
+            "role_wait_timeout": {"type": "int", "default": 120},
             "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
         },
         supports_check_mode=True,
@@ -297,8 +311,11 @@ def main() -> None:
 
         if not module.check_mode:
             if put:
-                client.put_configuration_recorder(aws_retry=True, ConfigurationRecorder={
-                    "name": name, "roleARN": role_arn, "recordingGroup": _request(group)})
+                recorder = {"name": name, "roleARN": role_arn, "recordingGroup": _request(group)}
+                call_until_accepted(
+                    lambda: client.put_configuration_recorder(aws_retry=True,
+                                                              ConfigurationRecorder=recorder),
+                    ["InvalidRoleException"], p["role_wait_timeout"], delay=2.0)
             if toggle and recording:
                 client.start_configuration_recorder(aws_retry=True, ConfigurationRecorderName=name)
             elif toggle:
