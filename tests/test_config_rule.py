@@ -3,6 +3,13 @@
 from __future__ import annotations
 
 import json
+import time
+from types import SimpleNamespace
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from harness import AnsibleRunner, emulator_process
 
 MODULE = "booking.aws.config_rule"
 NAME = "test-rds-storage-encrypted"
@@ -112,3 +119,46 @@ def test_list_module_refuses_a_repeated_name_or_a_rule_without_identifier(ansibl
     assert missing.get("failed") is True
     assert "identifier" in missing["msg"]
     assert _names(aws) == [], "a rule was written before the bad item failed"
+
+
+# --- a new rule read back at once (issue 15, item 5) --------------------------------------------
+
+LAG = 3.0  # seconds a new rule stays unknown to DescribeConfigRules on the strict emulator
+
+
+@pytest.fixture(scope="module")
+def lagging(tmp_path_factory):
+    """(runner, client factory) on an emulator whose DescribeConfigRules lags LAG s behind."""
+    calls = tmp_path_factory.mktemp("config-rule-lag") / "calls.jsonl"
+    with emulator_process(calls, BOOKING_EMULATOR_STRICT=f"consistency={LAG:g}") as url:
+        def client(service):
+            return boto3.client(service, endpoint_url=url, region_name="us-east-1",
+                                aws_access_key_id="emulator", aws_secret_access_key="emulator")
+        yield AnsibleRunner(SimpleNamespace(url=url)), client
+
+
+def test_waits_until_describe_knows_the_new_rule(lagging):
+    runner, client = lagging
+    config = client("config")
+    # What the module did before: put the rule, then read it by name right away (its _describe
+    # answered None for NoSuchConfigRuleException, and None["ConfigRuleArn"] failed).
+    config.put_config_rule(ConfigRule={
+        "ConfigRuleName": "old-way", "ConfigRuleState": "ACTIVE",
+        "Source": {"Owner": "AWS", "SourceIdentifier": "S3_BUCKET_PUBLIC_READ_PROHIBITED"}})
+    with pytest.raises(ClientError) as missing:
+        config.describe_config_rules(ConfigRuleNames=["old-way"])
+    assert missing.value.response["Error"]["Code"] == "NoSuchConfigRuleException"
+
+    started = time.monotonic()
+    created = runner.module(MODULE, ARGS)
+    assert created["changed"] is True, created
+    assert created["rule_arn"].startswith("arn:aws:config:")
+    assert created["rule"]["tags"] == ARGS["tags"]
+    assert time.monotonic() - started >= LAG - 0.5, "the read did not have to wait"
+    assert runner.module(MODULE, ARGS)["changed"] is False
+
+    # The list module shares the read: a second rule through booking.aws.config_rules.
+    listed = runner.module("booking.aws.config_rules", {"rules": [
+        ARGS, dict(ARGS, name="test-s3-ssl", identifier="S3_BUCKET_SSL_REQUESTS_ONLY",
+                   compliance_resource_types=["AWS::S3::Bucket"])]})
+    assert [r["changed"] for r in listed["rules"]] == [False, True], listed

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import time
+from types import SimpleNamespace
+
+import boto3
 import pytest
+from harness import AnsibleRunner, emulator_process
 
 MODULE = "booking.aws.ec2_vpc_flow_log"
 GROUP = "/aws/vpc/test-flow-logs"
@@ -124,3 +129,45 @@ def test_present_without_a_role_fails_clearly(ansible, vpc_and_role):
     result = ansible.module(MODULE, {"resource_id": vpc_id, "log_group_name": GROUP})
     assert result.get("failed") is True
     assert "deliver_logs_permission_arn" in result["msg"]
+
+
+# --- a new flow log read back at once (issue 15, item 5) ----------------------------------------
+
+LAG = 3.0  # seconds a new flow log stays out of DescribeFlowLogs on the strict emulator
+
+
+@pytest.fixture(scope="module")
+def lagging(tmp_path_factory):
+    """(runner, client factory) on an emulator whose DescribeFlowLogs lags LAG s behind creates."""
+    calls = tmp_path_factory.mktemp("flow-log-lag") / "calls.jsonl"
+    with emulator_process(calls, BOOKING_EMULATOR_STRICT=f"consistency={LAG:g}") as url:
+        def client(service):
+            return boto3.client(service, endpoint_url=url, region_name="us-east-1",
+                                aws_access_key_id="emulator", aws_secret_access_key="emulator")
+        yield AnsibleRunner(SimpleNamespace(url=url)), client
+
+
+def test_waits_until_describe_shows_the_new_flow_log(lagging):
+    runner, client = lagging
+    ec2 = client("ec2")
+    client("logs").create_log_group(logGroupName=GROUP)
+    role_arn = client("iam").create_role(
+        RoleName="flow-logs", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+
+    # What the module did before: create, then take [0] of the describe right away.
+    other = ec2.create_vpc(CidrBlock="10.8.0.0/16")["Vpc"]["VpcId"]
+    ec2.create_flow_logs(ResourceIds=[other], ResourceType="VPC", TrafficType="ALL",
+                         LogDestinationType="cloud-watch-logs", LogGroupName=GROUP,
+                         DeliverLogsPermissionArn=role_arn)
+    with pytest.raises(IndexError):
+        ec2.describe_flow_logs(Filters=[{"Name": "resource-id", "Values": [other]}])[
+            "FlowLogs"][0]
+
+    vpc_id = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+    started = time.monotonic()
+    created = runner.module(MODULE, _args(vpc_id, role_arn))
+    assert created["changed"] is True, created
+    assert created["flow_log"]["resource_id"] == vpc_id
+    assert created["flow_log"]["flow_log_id"].startswith("fl-")
+    assert time.monotonic() - started >= LAG - 0.5, "the read did not have to wait"
+    assert runner.module(MODULE, _args(vpc_id, role_arn))["changed"] is False

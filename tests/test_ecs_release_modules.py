@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import http.server
 import threading
+from types import SimpleNamespace
 
+import boto3
 import pytest
+from harness import AnsibleRunner, emulator_process
 from moto_ecs import RUNTIME
 
 CLUSTER = "release-test"
@@ -316,3 +319,49 @@ def test_ecr_login_token_decodes_the_registry_login(ansible, fresh_emulator):
     assert login["username"] == "AWS"
     assert login["password"]
     assert login["registry"] == "123456789012.dkr.ecr.us-east-1.amazonaws.com"
+
+
+# --- a new task read back at once (issue 15, item 5) --------------------------------------------
+
+LAG = 3.0  # seconds a new task is MISSING from DescribeTasks on the strict emulator
+
+
+@pytest.fixture(scope="module")
+def lagging(tmp_path_factory):
+    """(runner, client factory, network) on an emulator whose DescribeTasks lags LAG s."""
+    calls = tmp_path_factory.mktemp("ecs-lag") / "calls.jsonl"
+    with emulator_process(calls, BOOKING_EMULATOR_STRICT=f"consistency={LAG:g}") as url:
+        def client(service):
+            return boto3.client(service, endpoint_url=url, region_name="us-east-1",
+                                aws_access_key_id="emulator", aws_secret_access_key="emulator")
+        ec2 = client("ec2")
+        vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+        subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.9.1.0/24")["Subnet"]["SubnetId"]
+        group = ec2.create_security_group(GroupName="app", Description="app",
+                                          VpcId=vpc)["GroupId"]
+        client("ecs").create_cluster(clusterName=CLUSTER)
+        client("ecs").register_task_definition(
+            family=FAMILY, cpu="256", memory="512", networkMode="awsvpc",
+            requiresCompatibilities=["FARGATE"],
+            containerDefinitions=[{"name": "web", "image": "r/app:1", "essential": True}])
+        network = {"awsvpcConfiguration": {"subnets": [subnet], "securityGroups": [group],
+                                           "assignPublicIp": "DISABLED"}}
+        yield AnsibleRunner(SimpleNamespace(url=url)), client, network
+
+
+def test_run_task_waits_until_describe_shows_the_new_task(lagging):
+    runner, client, network = lagging
+    ecs = client("ecs")
+    # What the module did before: run the task, then take [0] of DescribeTasks' tasks.
+    started = ecs.run_task(cluster=CLUSTER, taskDefinition=FAMILY, launchType="FARGATE",
+                           networkConfiguration=network)["tasks"][0]["taskArn"]
+    answer = ecs.describe_tasks(cluster=CLUSTER, tasks=[started])
+    assert answer["failures"] == [{"arn": started, "reason": "MISSING"}]
+    with pytest.raises(IndexError):
+        answer["tasks"][0]
+
+    ok = runner.module("booking.aws.ecs_run_task", {
+        "cluster": CLUSTER, "task_definition": FAMILY, "launch_type": "FARGATE",
+        "network_configuration": network, "poll_interval": 1})
+    assert ok["changed"] is True, ok
+    assert (ok["succeeded"], ok["last_status"], ok["exit_codes"]) == (True, "STOPPED", {"web": 0})

@@ -9,6 +9,17 @@ from typing import Any
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
+from ansible_collections.booking.aws.plugins.module_utils.eventual_consistency import (
+    read_until_found,
+)
+
+# Seconds a rule just put may take to appear in DescribeConfigRules.
+READ_TIMEOUT = 30
+
+
+class RuleNotReadable(Exception):
+    """A rule AWS accepted did not show in DescribeConfigRules in time."""
+
 
 # The options of one rule (the module's own, and each item of the list module's rules).
 RULE_OPTIONS: dict[str, Any] = {
@@ -33,6 +44,17 @@ def _describe(client: Any, name: str) -> dict[str, Any] | None:
     except is_boto3_error_code("NoSuchConfigRuleException"):
         return None
     return rules[0] if rules else None
+
+
+def _read_back(client: Any, name: str) -> dict[str, Any]:
+    """The rule just put, read back: DescribeConfigRules may not know a new rule for a few seconds
+    (NoSuchConfigRuleException; AWS's eventual consistency), so the read is retried for up to
+    READ_TIMEOUT seconds. Raises RuleNotReadable when it never shows."""
+    found = read_until_found(lambda: _describe(client, name), timeout=READ_TIMEOUT)
+    if not found:
+        raise RuleNotReadable(f"AWS Config accepted the rule {name}, but DescribeConfigRules has "
+                              f"not shown it for {READ_TIMEOUT} s")
+    return found
 
 
 def _tags(client: Any, arn: str) -> dict[str, str]:
@@ -73,7 +95,7 @@ def _request(wanted: dict[str, Any]) -> dict[str, Any]:
 def converge_rule(client: Any, p: dict[str, Any], check_mode: bool) -> dict[str, Any]:
     """Make one rule as its options say (p); return changed, rule, rule_arn and diff.
 
-    Raises botocore errors from AWS.
+    Raises botocore errors from AWS, and RuleNotReadable.
     """
     name = p["name"]
     found = _describe(client, name)
@@ -114,13 +136,13 @@ def converge_rule(client: Any, p: dict[str, Any], check_mode: bool) -> dict[str,
             if tags:
                 kwargs["Tags"] = [{"Key": k, "Value": v} for k, v in tags.items()]
             client.put_config_rule(aws_retry=True, **kwargs)
-            arn = _describe(client, name)["ConfigRuleArn"]  # type: ignore[index]
+            arn = _read_back(client, name)["ConfigRuleArn"]
             to_set, to_unset = compare_aws_tags(_tags(client, arn), tags, True)
         if to_unset:
             client.untag_resource(aws_retry=True, ResourceArn=arn, TagKeys=to_unset)
         if to_set:
             client.tag_resource(aws_retry=True, ResourceArn=arn,
                                 Tags=[{"Key": k, "Value": v} for k, v in to_set.items()])
-        wanted = _state(_describe(client, name), _tags(client, arn))  # type: ignore[arg-type]
+        wanted = _state(_read_back(client, name), _tags(client, arn))
     return {"changed": changed, "rule": wanted, "rule_arn": arn,
             "diff": {"before": before, "after": wanted}}

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 try:
     from botocore.exceptions import ClientError
@@ -45,3 +45,20 @@ def call_until_accepted(call: Callable[[], T], codes: Iterable[str], timeout: fl
         sleep(delay)
         delay = min(delay * 2, max(max_delay, delay))
 
+
+def read_until_found(read: Callable[[], Any], timeout: float = 30.0, delay: float = 0.5,
+                     max_delay: float = 5.0,
+                     sleep: Callable[[float], None] = time.sleep) -> Any:
+    """read() until it answers something (not None, not empty), for up to `timeout` seconds.
+
+    For the read right after a create: AWS may leave a new resource out of its describe call for
+    a few seconds. Returns the last answer, empty if the resource never showed: the caller fails
+    with its own message rather than an IndexError.
+    """
+    deadline = time.monotonic() + max(0.0, timeout)
+    while True:
+        found = read()
+        if found or time.monotonic() + delay > deadline:
+            return found
+        sleep(delay)
+        delay = min(delay * 2, max_delay)

@@ -14,6 +14,8 @@ description:
   - Compares only what it sets (source, description, input parameters, scope, maximum execution
     frequency, tags), so a second run reports no change. C(community.aws.config_rule) has no
     check mode and no tags, and compares the whole returned rule with its request.
+  - A rule just put is read back; DescribeConfigRules may not know it for a few seconds (AWS's
+    eventual consistency), so that read is retried for up to 30 seconds.
   - Supports check mode and diff mode.
 options:
   name:
@@ -85,6 +87,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.booking.aws.plugins.module_utils.config_rule import (
     RULE_OPTIONS,
     RULE_REQUIRED_IF,
+    RuleNotReadable,
     converge_rule,
 )
 
@@ -101,6 +104,8 @@ def main() -> None:
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
         module.fail_json_aws(
             e, msg=f"Unable to converge the AWS Config rule {module.params['name']}")
+    except RuleNotReadable as e:
+        module.fail_json(msg=str(e), changed=True)
     module.exit_json(**result)
 
 

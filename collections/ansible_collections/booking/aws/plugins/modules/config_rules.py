@@ -103,6 +103,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.booking.aws.plugins.module_utils.config_rule import (
     RULE_OPTIONS,
     RULE_REQUIRED_IF,
+    RuleNotReadable,
     converge_rule,
 )
 from ansible_collections.booking.aws.plugins.module_utils.list_module import (
@@ -123,8 +124,15 @@ def main() -> None:
     refuse_repeats(module, "rules", [r["name"] for r in rules])
 
     client = module.client("config", retry_decorator=AWSRetry.jittered_backoff())
-    converge_each(module, "rules", rules,
-                  lambda rule: converge_rule(client, rule, module.check_mode),
+
+    def converge(rule: dict[str, Any]) -> dict[str, Any]:
+        try:
+            return converge_rule(client, rule, module.check_mode)
+        except RuleNotReadable as e:
+            module.fail_json(msg=str(e), changed=True)
+            raise  # not reached: fail_json exits
+
+    converge_each(module, "rules", rules, converge,
                   lambda rule: f"the AWS Config rule {rule['name']}")
 
 

@@ -16,6 +16,8 @@ description:
     When the traffic type, delivery role or aggregation interval differ, the flow log is deleted
     and created again (reported as changed); the log group and its records stay.
   - Tags are updated in place.
+  - The flow log is read back after its create; DescribeFlowLogs may leave a new flow log out for
+    a few seconds (AWS's eventual consistency), so that read is retried for up to 30 seconds.
   - Supports check mode and diff mode.
 options:
   resource_id:
@@ -95,7 +97,12 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import (
     boto3_tag_list_to_ansible_dict,
     compare_aws_tags,
 )
+from ansible_collections.booking.aws.plugins.module_utils.eventual_consistency import (
+    read_until_found,
+)
 
+# Seconds a new flow log may take to appear in DescribeFlowLogs.
+READ_TIMEOUT = 30
 # The fields that cannot change without replacing the flow log.
 _REPLACE_FIELDS = ("TrafficType", "DeliverLogsPermissionArn", "MaxAggregationInterval")
 
@@ -113,6 +120,23 @@ def _find(client: Any, resource_id: str, log_group_name: str) -> list[dict[str, 
         f for f in found
         if f.get("ResourceId") == resource_id and f.get("LogGroupName") == log_group_name
     ]
+
+
+def _read_back(module: AnsibleAWSModule, client: Any) -> dict[str, Any]:
+    """The flow log just created or tagged, read back.
+
+    DescribeFlowLogs is eventually consistent: right after CreateFlowLogs it may not list the new
+    flow log yet (EC2 API, "Eventual consistency"), so the read is retried for up to
+    READ_TIMEOUT seconds.
+    """
+    p = module.params
+    found = read_until_found(lambda: _find(client, p["resource_id"], p["log_group_name"]),
+                             timeout=READ_TIMEOUT)
+    if not found:
+        module.fail_json(msg=f"The flow log of {p['resource_id']} to {p['log_group_name']} was "
+                             f"created, but DescribeFlowLogs has not shown it for {READ_TIMEOUT} s",
+                         changed=True)
+    return found[0]
 
 
 def _desired(module: AnsibleAWSModule) -> dict[str, Any]:
@@ -203,7 +227,7 @@ def main() -> None:
                 if response.get("Unsuccessful"):
                     module.fail_json(msg="AWS refused to create the flow log",
                                      unsuccessful=response["Unsuccessful"])
-                result_log = _find(client, p["resource_id"], p["log_group_name"])[0]
+                result_log = _read_back(module, client)
         elif p["tags"] is not None:
             current = boto3_tag_list_to_ansible_dict(keep.get("Tags", []))
             to_set, to_unset = compare_aws_tags(current, p["tags"], p["purge_tags"])
@@ -216,7 +240,7 @@ def main() -> None:
                     if to_set:
                         client.create_tags(Resources=[keep["FlowLogId"]],
                                            Tags=ansible_dict_to_boto3_tag_list(to_set))
-                    result_log = _find(client, p["resource_id"], p["log_group_name"])[0]
+                    result_log = _read_back(module, client)
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
         module.fail_json_aws(e, msg="Unable to converge the flow log")
 

@@ -15,6 +15,9 @@ description:
     I(fail_on_error) is false.
   - For database migrations and other release steps. C(community.aws.ecs_task) starts a task but
     cannot wait for it to stop and read its exit code.
+  - A task that DescribeTasks does not show yet (ECS answers it in C(failures) as C(MISSING) for
+    a few seconds after RunTask, the ECS API being eventually consistent) is read again for up to
+    30 seconds.
   - Always reports C(changed) (a task was run). In check mode nothing runs.
 options:
   cluster:
@@ -115,12 +118,28 @@ except ImportError:
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.booking.aws.plugins.module_utils.eventual_consistency import (
+    read_until_found,
+)
+
+# Seconds a task just started may take to appear in DescribeTasks.
+READ_TIMEOUT = 30
 
 AWS_ERRORS: tuple[type[Exception], ...]
 try:
     AWS_ERRORS = (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError)
 except NameError:
     AWS_ERRORS = ()
+
+
+def _describe(client: Any, cluster: str, task_arn: str) -> dict[str, Any] | None:
+    """The task as DescribeTasks answers it; None while ECS answers it in `failures` (MISSING).
+
+    The ECS API is eventually consistent (RunTask API reference): a task started a moment ago may
+    be missing from DescribeTasks for a few seconds.
+    """
+    tasks = client.describe_tasks(aws_retry=True, cluster=cluster, tasks=[task_arn])["tasks"]
+    return tasks[0] if tasks else None
 
 
 def _essential_names(client: Any, task_definition: str) -> set[str]:
@@ -182,6 +201,7 @@ def main() -> None:
         module.fail_json(msg=f"ECS could not start a task of {p['task_definition']}: "
                              f"{response.get('failures')}", changed=True)
     task = response["tasks"][0]
+    task_arn = task["taskArn"]
     deadline = time.monotonic() + p["wait_timeout"]
     while p["wait"] and task.get("lastStatus") != "STOPPED":
         if time.monotonic() >= deadline:
@@ -191,10 +211,15 @@ def main() -> None:
                              **_summary(task, essential))
         time.sleep(p["poll_interval"])
         try:
-            task = client.describe_tasks(aws_retry=True, cluster=p["cluster"],
-                                         tasks=[task["taskArn"]])["tasks"][0]
+            found = read_until_found(lambda: _describe(client, p["cluster"], task_arn),
+                                     timeout=READ_TIMEOUT)
         except AWS_ERRORS as e:
-            module.fail_json_aws(e, msg=f"Unable to read task {task['taskArn']}")
+            module.fail_json_aws(e, msg=f"Unable to read task {task_arn}")
+        if found is None:
+            module.fail_json(msg=f"ECS started task {task_arn}, but DescribeTasks has "
+                                 f"not shown it for {READ_TIMEOUT} s", changed=True,
+                             **_summary(task, essential))
+        task = found
 
     result = _summary(task, essential)
     if p["wait"] and p["fail_on_error"] and not result["succeeded"]:
