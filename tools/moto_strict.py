@@ -15,7 +15,8 @@ AWS while the condition holds and succeeds once it no longer does.
 Off unless BOOKING_EMULATOR_STRICT is set (read when moto_patches.apply_all() runs): a
 comma-separated spec, e.g. ``slr,iam=8,waf=8,nat,consistency=3,throttle=0.03,rds_versions``;
 ``1``/``on``/``all`` means every behaviour at its default, ``test`` the short holds of the test
-suites (PROFILES); unset, ``0`` or ``off`` leaves the emulator exactly as without this module. BOOKING_EMULATOR_STRICT_SEED seeds the throttling RNG.
+suites (PROFILES); unset, ``0`` or ``off`` leaves the emulator exactly as without this module.
+BOOKING_EMULATOR_STRICT_SEED seeds the throttling RNG.
 """
 
 from __future__ import annotations
