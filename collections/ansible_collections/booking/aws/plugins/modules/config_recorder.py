@@ -163,8 +163,10 @@ _SLR_SERVICE = "config.amazonaws.com"
 _SLR_PATH = f"/aws-service-role/{_SLR_SERVICE}/"
 
 
-_ALL, _INCLUSION, _EXCLUSION = ("ALL_SUPPORTED_RESOURCE_TYPES", "INCLUSION_BY_RESOURCE_TYPES",
-                                "EXCLUSION_BY_RESOURCE_TYPES")
+# One name per line: ansible-doc's parser warns on a tuple assignment at module level.
+_ALL = "ALL_SUPPORTED_RESOURCE_TYPES"
+_INCLUSION = "INCLUSION_BY_RESOURCE_TYPES"
+_EXCLUSION = "EXCLUSION_BY_RESOURCE_TYPES"
 
 
 def _group(raw: dict[str, Any]) -> dict[str, Any]:
