@@ -190,8 +190,11 @@ def test_one_role_runs_alone_with_its_tag(emulator, ansible, converged):
     run = ansible.playbook("site.yml", "--tags", "ecr")
     assert run.rc == 0, run.explain()
     assert run.changed == 0, run.explain()
-    services = {call.service for call in emulator.calls[first:]}
-    assert services <= {"ecr", "sts"}, f"--tags ecr touched {services}"
+    calls = emulator.calls[first:]
+    services = {call.service for call in calls}
+    # The account guard's one caller lookup (STS, and the IAM alias read aws_caller_info makes).
+    assert services <= {"ecr", "sts", "iam"}, f"--tags ecr touched {services}"
+    assert {c.action for c in calls if c.service == "iam"} <= {"ListAccountAliases"}
     assert "ecr" in services
 
 
