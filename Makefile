@@ -11,6 +11,12 @@ EMULATOR_URL := http://127.0.0.1:$(EMULATOR_PORT)
 INVENTORY ?= inventories/local
 # Extra ansible-playbook arguments, e.g. make site ARGS='--tags vpc -v'
 ARGS ?=
+# Strict emulator mode (tools/moto_strict.py, docs/emulator.md): the emulator that emulator-up
+# starts fails a first run the way AWS does (service-linked roles, IAM propagation, WAF, NAT,
+# eventual consistency, throttling, RDS versions). On by default; EMULATOR_STRICT=off for plain
+# moto, or a spec such as `all,nat=5`. The test suites default to the short `test` profile
+# (tests/conftest.py, tests/molecule/prepare.yml); BOOKING_EMULATOR_STRICT=off turns them off too.
+EMULATOR_STRICT ?= all
 
 export PATH := $(BIN):$(PATH)
 export BOOKING_EMULATOR_URL := $(EMULATOR_URL)
@@ -109,8 +115,8 @@ teardown: setup emulator-up ## Remove the environment in reverse order (CONFIRM=
 check: setup emulator-up registry-up ## Dry-run site.yml with --check --diff
 	ansible-playbook site.yml -i $(INVENTORY) --check --diff $(ARGS)
 
-emulator-up: setup ## Start the local AWS emulator (reused if already running)
-	@python tools/emulator.py up --port $(EMULATOR_PORT)
+emulator-up: setup ## Start the local AWS emulator, strict unless EMULATOR_STRICT=off (reused if already running)
+	@BOOKING_EMULATOR_STRICT='$(EMULATOR_STRICT)' python tools/emulator.py up --port $(EMULATOR_PORT)
 
 emulator-down: ## Stop the local AWS emulator
 	@if [ -x $(VENV)/bin/python ]; then $(VENV)/bin/python tools/emulator.py down; fi

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+# Strict emulator mode is the suite's default (tools/moto_strict.py): every emulator the tests
+# start, in process or not, fails a first run as AWS does, with holds of seconds (the `test`
+# profile). BOOKING_EMULATOR_STRICT=off (or another spec) in the environment overrides it.
+os.environ.setdefault("BOOKING_EMULATOR_STRICT", "test")
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tools"))

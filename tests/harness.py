@@ -174,3 +174,32 @@ def emulator_process(call_log: Path, **env: str) -> Iterator[str]:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def create_fargate_cluster(aws: Any, **create: Any) -> dict[str, Any]:
+    """ecs.create_cluster(**create) as in an account that has used ECS before.
+
+    On AWS a cluster with FARGATE capacity providers needs ECS's service-linked role, and a role
+    created moments ago cannot be assumed yet ("Unable to assume the service linked role"); the
+    strict emulator, the suite's default, does the same. Tests of other things than that first run
+    make the role (or find it) and retry the create until ECS can assume it, as a re-run would.
+    """
+    import time
+
+    from botocore.exceptions import ClientError
+
+    try:
+        aws("iam").create_service_linked_role(AWSServiceName="ecs.amazonaws.com")
+    except ClientError as error:
+        if "has been taken" not in error.response["Error"].get("Message", ""):
+            raise
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            return aws("ecs").create_cluster(**create)["cluster"]
+        except ClientError as error:
+            young = "Unable to assume the service linked role" in error.response["Error"].get(
+                "Message", "")
+            if not young or time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)

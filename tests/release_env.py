@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from harness import create_fargate_cluster
+
 PREFIX = "booking-api-local"
 CLUSTER = f"{PREFIX}-cluster"
 SERVICES = {"web": f"{PREFIX}-web", "worker": f"{PREFIX}-worker"}
@@ -48,7 +50,7 @@ def provision(aws: Any) -> None:
         TargetType="ip")["TargetGroups"][0]["TargetGroupArn"]
     elb.create_listener(LoadBalancerArn=alb, Protocol="HTTP", Port=80,
                         DefaultActions=[{"Type": "forward", "TargetGroupArn": target_group}])
-    aws("ecs").create_cluster(clusterName=CLUSTER, capacityProviders=["FARGATE", "FARGATE_SPOT"])
+    create_fargate_cluster(aws, clusterName=CLUSTER, capacityProviders=["FARGATE", "FARGATE_SPOT"])
     aws("ecr").create_repository(repositoryName=PREFIX)
     aws("rds").create_db_instance(
         DBInstanceIdentifier=f"{PREFIX}-postgres", Engine="postgres", DBInstanceClass="db.t3.micro",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 import urllib.request
 from types import SimpleNamespace
@@ -52,8 +53,14 @@ def test_creates_with_the_service_linked_role_then_reports_no_change(ansible, aw
 
 
 def test_starts_updates_and_stops(ansible, aws, fresh_emulator):
-    role = "arn:aws:iam::123456789012:role/test-config"
-    ansible.module(MODULE, {"name": NAME, "role_arn": role})
+    # A role of our own: AWS Config must be able to assume it (strict mode refuses a role that
+    # does not exist, and one IAM has not propagated yet, which the module waits out).
+    role = aws("iam").create_role(RoleName="test-config", AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Action": "sts:AssumeRole",
+            "Principal": {"Service": "config.amazonaws.com"}}]}))["Role"]["Arn"]
+    created = ansible.module(MODULE, {"name": NAME, "role_arn": role})
+    assert created["changed"] is True, created
     _channel(aws)
 
     checked = ansible.module(MODULE, {"name": NAME, "role_arn": role, "recording": True},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from harness import create_fargate_cluster
 
 MODULE = "booking.aws.ecs_cluster_settings"
 CLUSTER = "test-cluster"
@@ -10,9 +11,9 @@ CLUSTER = "test-cluster"
 
 @pytest.fixture
 def cluster_arn(fresh_emulator, aws):
-    return aws("ecs").create_cluster(
-        clusterName=CLUSTER, capacityProviders=["FARGATE", "FARGATE_SPOT"],
-        tags=[{"key": "Old", "value": "o"}])["cluster"]["clusterArn"]
+    return create_fargate_cluster(
+        aws, clusterName=CLUSTER, capacityProviders=["FARGATE", "FARGATE_SPOT"],
+        tags=[{"key": "Old", "value": "o"}])["clusterArn"]
 
 
 def _read(aws):

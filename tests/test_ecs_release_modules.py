@@ -12,7 +12,7 @@ from types import SimpleNamespace
 
 import boto3
 import pytest
-from harness import AnsibleRunner, emulator_process
+from harness import AnsibleRunner, create_fargate_cluster, emulator_process
 from moto_ecs import RUNTIME
 
 CLUSTER = "release-test"
@@ -26,7 +26,7 @@ def network(fresh_emulator, aws):
     subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.9.{i}.0/24")["Subnet"]["SubnetId"]
                for i in (1, 2)]
     group = ec2.create_security_group(GroupName="app", Description="app", VpcId=vpc)["GroupId"]
-    aws("ecs").create_cluster(clusterName=CLUSTER, capacityProviders=["FARGATE", "FARGATE_SPOT"])
+    create_fargate_cluster(aws, clusterName=CLUSTER, capacityProviders=["FARGATE", "FARGATE_SPOT"])
     RUNTIME.rollout_seconds = 0.5
     yield {"awsvpcConfiguration": {"subnets": subnets, "securityGroups": [group],
                                    "assignPublicIp": "DISABLED"}}

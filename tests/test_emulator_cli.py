@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import socket
 import subprocess
 import sys
@@ -18,9 +20,12 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _run(*args: str) -> subprocess.CompletedProcess:
+def _run(*args: str, strict: str | None = None) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != "BOOKING_EMULATOR_STRICT"}
+    if strict is not None:
+        env["BOOKING_EMULATOR_STRICT"] = strict
     return subprocess.run([*EMULATOR, *args], capture_output=True, text=True, timeout=60,
-                          check=False)
+                          check=False, env=env)
 
 
 def test_up_reuse_reset_down(tmp_path):
@@ -58,6 +63,33 @@ def test_up_reuse_reset_down(tmp_path):
         raise AssertionError("the emulator still answers after down")
     except OSError:
         pass
+
+
+def test_up_reuses_only_an_emulator_of_the_strict_mode_asked_for(tmp_path):
+    """make always asks for a strict mode (EMULATOR_STRICT, `all` by default, or `off`): a running
+    emulator of another mode is refused, not silently reused, since strict mode is read at start."""
+    port = str(_free_port())
+    files = ["--pidfile", str(tmp_path / "pid"), "--logfile", str(tmp_path / "log"),
+             "--call-log", str(tmp_path / "calls.jsonl")]
+    try:
+        assert _run("up", "--port", port, *files, strict="all,nat=5").returncode == 0
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/_emulator/strict") as response:
+            assert json.loads(response.read())["nat"] == 5.0
+        assert _run("up", "--port", port, *files, strict="all,nat=5").returncode == 0
+        for other in ("off", "all"):
+            refused = _run("up", "--port", port, *files, strict=other)
+            assert refused.returncode == 1
+            assert "make emulator-down" in refused.stderr
+        # Nothing asked (a script calling emulator.py directly): whatever runs is reused.
+        assert _run("up", "--port", port, *files).returncode == 0
+    finally:
+        assert _run("down", *files).returncode == 0
+    try:
+        assert _run("up", "--port", port, *files, strict="off").returncode == 0
+        assert _run("up", "--port", port, *files, strict="off").returncode == 0
+        assert _run("up", "--port", port, *files, strict="test").returncode == 1
+    finally:
+        assert _run("down", *files).returncode == 0
 
 
 def test_nat_gateway_and_eip_tags_report_aws_resource_types(emulator, aws):

@@ -1,9 +1,9 @@
 """tools/moto_strict.py: with BOOKING_EMULATOR_STRICT the emulator fails first runs as AWS does.
 
 Strict settings are read when the patches are applied, so each group runs against its own emulator
-process (harness.emulator_process); the "off" tests use the session's in-process emulator, which
-runs without the variable. Each behaviour: the call fails as on AWS while the condition holds, and
-succeeds once it no longer does.
+process (harness.emulator_process), the "off" test too; the session's in-process emulator runs
+with the suite's default (the `test` profile). Each behaviour: the call fails as on AWS while the
+condition holds, and succeeds once it no longer does.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 import itertools
 import json
 import os
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -495,12 +494,37 @@ def test_the_spec() -> None:
             parse(bad)
 
 
-def test_without_the_variable_nothing_changes(fresh_emulator: Any, aws: Aws) -> None:
-    if os.environ.get(moto_strict.STRICT_ENV, "").strip().lower() not in ("", "0", "off"):
-        pytest.skip(f"{moto_strict.STRICT_ENV} is set for this test run")
-    assert moto_strict.ACTIVE is None
-    assert moto_strict.gate() is None
-    assert "moto_strict" in sys.modules  # imported by apply_all(), applied nothing
+def test_the_suite_runs_strict_unless_told_otherwise(emulator: Any) -> None:
+    """tests/conftest.py makes the `test` profile the suite's default; an explicit
+    BOOKING_EMULATOR_STRICT (e.g. `off`) wins."""
+    asked = os.environ[moto_strict.STRICT_ENV]
+    expected = moto_strict.parse_spec(asked)
+    assert expected == moto_strict.ACTIVE
+    status, settings = _post_get(f"{emulator.url}{moto_strict.SETTINGS_PATH}")
+    assert (status == 200 and settings == expected.as_dict()) if expected else status != 200
+
+
+def _post_get(url: str) -> tuple[int, Any]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, None
+    except ValueError:
+        return 200, None
+
+
+@pytest.fixture(scope="module")
+def plain_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    log = tmp_path_factory.mktemp("plain") / "calls.jsonl"
+    with emulator_process(log, BOOKING_EMULATOR_STRICT="off") as url:
+        yield url
+
+
+def test_off_changes_nothing(plain_url: str) -> None:
+    aws = _factory(plain_url)
+    status, _ = _post_get(f"{plain_url}{moto_strict.SETTINGS_PATH}")
+    assert status != 200  # no hook: moto answers the path
     ecs, rds, ec2 = aws("ecs"), aws("rds"), aws("ec2")
     assert ecs.create_cluster(clusterName="c", capacityProviders=["FARGATE"])["cluster"]
     assert aws("iam").list_roles(PathPrefix="/aws-service-role/")["Roles"] == []
@@ -515,8 +539,6 @@ def test_without_the_variable_nothing_changes(fresh_emulator: Any, aws: Aws) -> 
     assert ec2.describe_flow_logs(FlowLogIds=[flow_log])["FlowLogs"]
     for _ in range(20):  # no throttling: no call needs a retry
         assert ecs.list_clusters()["ResponseMetadata"]["RetryAttempts"] == 0
-    status, _ = _post(f"{fresh_emulator.url}/_emulator/rds/force-minor-upgrade",
+    status, _ = _post(f"{plain_url}/_emulator/rds/force-minor-upgrade",
                       {"DBInstanceIdentifier": "db", "EngineVersion": "15.13"})
     assert status != 200  # no hook: moto answers the path
-    with pytest.raises(RuntimeError):
-        moto_strict.force_minor_upgrade("db", "15.13")

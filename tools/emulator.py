@@ -227,10 +227,11 @@ def _strict_settings_of(port: int) -> dict[str, Any] | None:
 def up(port: int, pidfile: Path, logfile: Path, call_log: Path) -> int:
     pid = _read_pid(pidfile)
     if is_answering(port):
-        wanted = moto_strict.parse_spec(os.environ.get(moto_strict.STRICT_ENV),
-                                        os.environ.get(moto_strict.SEED_ENV))
+        # Asked for a strict mode (`off` included: make always asks), it must be the running one.
+        asked = os.environ.get(moto_strict.STRICT_ENV)
+        wanted = moto_strict.parse_spec(asked, os.environ.get(moto_strict.SEED_ENV))
         running = _strict_settings_of(port)
-        if wanted is not None and running != wanted.as_dict():
+        if asked is not None and running != (wanted.as_dict() if wanted else None):
             print(f"error: the emulator on {endpoint_url(port)} does not run with "
                   f"{moto_strict.STRICT_ENV}={os.environ[moto_strict.STRICT_ENV]!r} "
                   f"(it runs with {running or 'strict mode off'}); `make emulator-down` first",
