@@ -140,7 +140,7 @@ lint: setup ## yamllint, ansible-lint (production profile), ruff, actionlint (+ 
 	actionlint
 
 test-unit: setup ## pytest: toolchain, modules and playbooks against an in-process emulator
-	python -m pytest tests -n 2 --dist loadfile -q
+	python -m pytest tests -n 2 --dist loadgroup -q
 
 # Scenarios run two at a time (each has its own emulator port and molecule state); a failing
 # scenario's log is printed, every log stays in .run/molecule-<role>.log.

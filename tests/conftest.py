@@ -21,7 +21,7 @@ sys.path.insert(0, str(REPO / "collections"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from emulator import Emulator  # noqa: E402  (found through the path above)
-from harness import AnsibleRunner  # noqa: E402
+from harness import AnsibleRunner, PlaybookRun, RemoteEmulator, emulator_process  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -51,3 +51,64 @@ def ansible(emulator: Emulator) -> AnsibleRunner:
 def aws(emulator: Emulator):
     """A boto3 client factory pointed at the emulator: aws('ec2').describe_vpcs()."""
     return emulator.client
+
+
+# --- The site stack: one environment converged by site.yml per pytest worker -----------------
+# site.yml from empty is the suite's most expensive step (minutes), so it runs once per worker
+# and the tests that read that environment or build on it share it: tests/test_site.py (reads,
+# no-op, check, drift), then tests/test_teardown.py (release, teardown, site.yml again). Both
+# files are in the xdist group "site_stack" (pytest_collection_modifyitems below), so they run on
+# one worker, in that order.
+#
+# The stack's emulator is as hard on a first run as the suite knows how to make it: strict mode
+# with holds long enough that each race is really met in a site run (the private routes come
+# 11-17 s after their NAT gateways, the web ACL's association seconds after the load balancer's
+# create), and slow creation of the NAT gateways, the database, the Redis group and the load
+# balancer, so the first run shows whether every slow create comes before any wait.
+SITE_STACK_HOLD = 25.0
+SITE_STACK_SLOW = ("nat", "rds", "elasticache", "alb")
+SITE_STACK_ENV = {
+    "BOOKING_EMULATOR_STRICT": f"all,waf={SITE_STACK_HOLD:g},iam=6,slr=4,consistency=3",
+    # nat and alb here replace strict mode's own nat hold and ALB provisioning hold.
+    "BOOKING_EMULATOR_CREATE_SECONDS": ",".join(
+        f"{kind}={SITE_STACK_HOLD:g}" for kind in SITE_STACK_SLOW),
+}
+SITE_STACK_GROUP = "site_stack"
+SITE_STACK_FILES = ("test_site.py", "test_teardown.py")
+
+
+@pytest.fixture(scope="session")
+def site_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RemoteEmulator]:
+    """The site stack's own emulator process (strict, slow creation): see above."""
+    calls = tmp_path_factory.mktemp("site-stack") / "calls.jsonl"
+    with emulator_process(calls, **SITE_STACK_ENV) as url:
+        yield RemoteEmulator(url, calls)
+
+
+@pytest.fixture(scope="session")
+def site_ansible(site_emulator: RemoteEmulator) -> AnsibleRunner:
+    return AnsibleRunner(site_emulator)
+
+
+@pytest.fixture(scope="session")
+def site_converged(site_emulator: RemoteEmulator, site_ansible: AnsibleRunner) -> PlaybookRun:
+    """site.yml once, from empty, on the site stack's emulator: it must converge in one run.
+
+    The run carries the emulator's calls made during it (`run.calls`), for the tests of order.
+    """
+    site_emulator.reset()
+    run = site_ansible.playbook("site.yml", timeout=1500)
+    assert run.rc == 0, run.explain()
+    run.calls = site_emulator.calls
+    return run
+
+
+def pytest_itemcollected(item: pytest.Item) -> None:
+    """Each test file is one xdist group (a file's module fixtures are made once), except the
+    site stack's files, which share theirs. Marked as each test is collected: xdist reads the
+    groups in its own pytest_collection_modifyitems (--dist loadgroup)."""
+    if item.get_closest_marker("xdist_group"):
+        return
+    name = item.path.name
+    item.add_marker(pytest.mark.xdist_group(
+        SITE_STACK_GROUP if name in SITE_STACK_FILES else str(item.path.relative_to(REPO))))

@@ -2,7 +2,11 @@
 the environment behind but what it says it keeps, a re-run changes nothing, and site.yml builds
 the environment again afterwards. Production is refused without confirmation.
 
-The steps run in file order on one worker (pytest -n --dist loadfile), on one environment.
+The environment is the site stack (tests/conftest.py): converged by tests/test_site.py on the
+same worker just before (or here, when this file runs alone), on an emulator that is strict with
+long holds and creates slowly, so the final site.yml meets a first run's races again (but ECS's
+service-linked role, which the teardown keeps). The steps run in file order and leave the
+environment converged again.
 """
 
 from __future__ import annotations
@@ -90,20 +94,19 @@ def _kept_snapshots(aws) -> list[dict]:
 
 
 def _teardown(ansible, *args, **extra):
-    return ansible.playbook("playbooks/teardown.yml", *args, extra_vars=extra or None)
+    return ansible.playbook("playbooks/teardown.yml", *args, extra_vars=extra or None,
+                            timeout=1200)
 
 
 @pytest.fixture(scope="module")
-def released(emulator, ansible):
-    """A whole environment with a release running: site.yml, then deploy.yml of an ECR tag."""
-    emulator.reset()
-    site = ansible.playbook("site.yml")
-    assert site.rc == 0, site.explain()
-    release_env.push(emulator.client, "aaa111")
-    deploy = ansible.playbook("playbooks/deploy.yml", extra_vars={
+def released(site_converged, site_emulator, site_ansible):
+    """A whole environment with a release running: the site stack, then deploy.yml of an ECR
+    tag."""
+    release_env.push(site_emulator.client, "aaa111")
+    deploy = site_ansible.playbook("playbooks/deploy.yml", extra_vars={
         "image_tag": "aaa111", "release_registry": ""})
     assert deploy.rc == 0, deploy.explain()
-    return emulator.client
+    return site_emulator.client
 
 
 @pytest.mark.parametrize("confirm", [None, "staging", "PROD"])
@@ -117,16 +120,16 @@ def test_production_is_refused_without_its_name_before_any_aws_call(fresh_emulat
     assert fresh_emulator.calls == [], "an AWS call was made before the refusal"
 
 
-def test_check_mode_reports_the_removal_and_removes_nothing(ansible, released):
+def test_check_mode_reports_the_removal_and_removes_nothing(site_ansible, released):
     before = _leftovers(released)
-    checked = _teardown(ansible, "--check", "--diff")
+    checked = _teardown(site_ansible, "--check", "--diff")
     assert checked.rc == 0, checked.explain()
     assert checked.changed > 0, checked.explain()
     assert _leftovers(released) == before
 
 
-def test_teardown_keeps_the_backups_and_a_final_snapshot(ansible, released):
-    run = _teardown(ansible)
+def test_teardown_keeps_the_backups_and_a_final_snapshot(site_ansible, released):
+    run = _teardown(site_ansible)
     assert run.rc == 0, run.explain()
     assert run.changed > 0
     left = _leftovers(released)
@@ -146,24 +149,24 @@ def test_teardown_keeps_the_backups_and_a_final_snapshot(ansible, released):
     assert final[0]["DBSnapshotIdentifier"] in run.stdout
 
 
-def test_backups_go_when_told_and_a_rerun_changes_nothing(ansible, released):
+def test_backups_go_when_told_and_a_rerun_changes_nothing(site_ansible, released):
     # As an AWX survey hands it over: the string "false".
-    told = _teardown(ansible, teardown_keep_backups="false")
+    told = _teardown(site_ansible, teardown_keep_backups="false")
     assert told.rc == 0, told.explain()
     assert _leftovers(released) == {}, _leftovers(released)
 
-    again = _teardown(ansible, teardown_keep_backups=False)
+    again = _teardown(site_ansible, teardown_keep_backups=False)
     assert again.rc == 0, again.explain()
     assert again.changed == 0, again.explain()
-    checked = _teardown(ansible, "--check", "--diff")
+    checked = _teardown(site_ansible, "--check", "--diff")
     assert checked.rc == 0, checked.explain()
     assert checked.changed == 0, checked.explain()
     # Snapshots are backups: the final one is still there, now the only trace.
     assert len(_kept_snapshots(released)) == 1
 
 
-def test_site_builds_the_environment_again(ansible, released):
-    run = ansible.playbook("site.yml")
+def test_site_builds_the_environment_again(site_ansible, released):
+    run = site_ansible.playbook("site.yml", timeout=1500)
     assert run.rc == 0, run.explain()
     assert run.changed > 0
     left = _leftovers(released)

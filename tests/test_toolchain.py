@@ -54,3 +54,59 @@ def test_our_collection_is_found_by_its_fully_qualified_name():
         [str(BIN / "ansible-doc"), "booking.aws.ec2_vpc_flow_log", "--json"],
         cwd=REPO, capture_output=True, text=True, check=True).stdout
     assert "ec2_vpc_flow_log" in doc
+
+
+def test_xdist_groups_keep_a_group_on_one_worker_in_file_order(tmp_path):
+    """make test-unit runs `--dist loadgroup` and tests/conftest.py makes each file a group, the
+    site stack's two files one group: each group on one worker, in file order. pytest 9.2 broke
+    this silently with pytest-xdist 3.8 (xdist sets Item._nodeid, which pytest 9.2 no longer
+    reads: every test was scheduled alone), so the pins are held to it here."""
+    (tmp_path / "conftest.py").write_text(
+        "import pytest\n"
+        "def pytest_itemcollected(item):\n"
+        "    group = 'pair' if item.path.name in ('test_a.py', 'test_b.py') else item.path.name\n"
+        "    item.add_marker(pytest.mark.xdist_group(group))\n")
+    for name in ("a", "b", "c", "d"):
+        (tmp_path / f"test_{name}.py").write_text("".join(
+            f"def test_{name}{i}(worker_id):\n"
+            f"    with open(f'ran-{{worker_id}}.txt', 'a') as ran:\n"
+            f"        ran.write('{name}{i}\\n')\n"
+            for i in range(6)))
+    proc = subprocess.run(
+        [str(BIN / "python"), "-m", "pytest", "-n", "2", "--dist", "loadgroup", "-q",
+         "-p", "no:cacheprovider", str(tmp_path)],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    ran = {path.stem: path.read_text().split() for path in tmp_path.glob("ran-*.txt")}
+    assert sum(map(len, ran.values())) == 24, ran
+    worker_of = {name: {w for w, tests in ran.items() if any(t[0] == name for t in tests)}
+                 for name in "abcd"}
+    assert all(len(w) == 1 for w in worker_of.values()), worker_of
+    assert worker_of["a"] == worker_of["b"], worker_of
+    pair = [t for t in ran[worker_of["a"].pop()] if t[0] in "ab"]
+    assert pair == [f"a{i}" for i in range(6)] + [f"b{i}" for i in range(6)], pair
+
+
+def test_a_module_answers_the_same_run_directly_or_through_ansible(ansible, fresh_emulator):
+    """AnsibleRunner.module() runs collection modules in their own process, without the CLI
+    (tests/harness.py): the answers, failures and check mode are those of `ansible -m`."""
+    module = "booking.aws.cloudwatch_log_group"
+    args = {"name": "/toolchain/direct", "retention_days": 7, "tags": {"A": "1"}}
+    steps = [
+        ("check", args, {"check": True, "diff": True}),
+        ("create", args, {"diff": True}),
+        ("again", args, {}),
+        ("bad input", {**args, "retention_days": "many"}, {}),
+    ]
+    for label, step_args, flags in steps:
+        direct = ansible.module_direct(module, step_args, **flags)
+        # The same call again through the CLI (the first call's change is done by then).
+        via_cli = ansible.module_via_ansible(module, step_args, **flags)
+        if label in ("check", "again", "bad input"):
+            for key in ("changed", "failed", "diff", "msg"):
+                assert direct.get(key) == via_cli.get(key), (label, key, direct, via_cli)
+        else:
+            assert direct["changed"] is True, direct
+            assert via_cli["changed"] is False, via_cli
+    assert "retention_days" in ansible.module_direct(
+        module, {**args, "retention_days": "many"})["msg"]

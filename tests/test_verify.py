@@ -14,7 +14,7 @@
 Cost: no converge at all. verify.yml needs nothing from site.yml on the local inventory (the
 dns role would create the zone; the test makes it with one boto3 call, as AWS would hold it);
 each verify.yml run is about 13-15 s, the file about 3 minutes (tests run in file order on one
-worker: pytest -n --dist loadfile).
+worker: each file is one xdist group).
 """
 
 from __future__ import annotations

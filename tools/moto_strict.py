@@ -51,8 +51,8 @@ DEFAULTS: dict[str, float] = {
 FLAGS = ("rds_versions",)
 # Named specs. "test": every behaviour, with holds short enough for a test suite that converges
 # site.yml several times (each race is still taken: the roles' retries and waits run) - the
-# default of the pytest suite and the molecule scenarios. tests/test_site_strict.py runs the
-# long holds under which the NAT and WAF races really show.
+# default of the pytest suite and the molecule scenarios. The site stack (tests/conftest.py)
+# runs the long holds under which the NAT and WAF races really show.
 PROFILES: dict[str, str] = {
     "test": "all,slr=2,iam=3,waf=4,nat=4,consistency=2",
 }
