@@ -19,6 +19,9 @@ ARGS ?=
 EMULATOR_STRICT ?= all
 
 export PATH := $(BIN):$(PATH)
+# Our strategy plugins (plugins/strategy: mitogen_linear) for every Ansible run make starts,
+# molecule's too (molecule writes its own ansible.cfg): ANSIBLE_STRATEGY=mitogen_linear make ...
+export ANSIBLE_STRATEGY_PLUGINS := $(CURDIR)/plugins/strategy
 export BOOKING_EMULATOR_URL := $(EMULATOR_URL)
 export ANSIBLE_FORCE_COLOR ?= 0
 
