@@ -57,8 +57,8 @@ def aws(emulator: Emulator):
 # site.yml from empty is the suite's most expensive step (minutes), so it runs once per worker
 # and the tests that read that environment or build on it share it: tests/test_site.py (reads,
 # no-op, check, drift), then tests/test_teardown.py (release, teardown, site.yml again). Both
-# files are in the xdist group "site_stack" (pytest_collection_modifyitems below), so they run on
-# one worker, in that order.
+# files are in the xdist group "site_stack" (pytest_itemcollected below), so they run on one
+# worker, in that order.
 #
 # The stack's emulator is as hard on a first run as the suite knows how to make it: strict mode
 # with holds long enough that each race is really met in a site run (the private routes come

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from emulator import Call, Emulator
+from emulator import Call, Emulator, endpoint_client
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -268,10 +268,7 @@ class RemoteEmulator:
         self.call_log = call_log
 
     def client(self, service: str, region: str = "us-east-1") -> Any:
-        import boto3
-
-        return boto3.client(service, endpoint_url=self.url, region_name=region,
-                            aws_access_key_id="emulator", aws_secret_access_key="emulator")
+        return endpoint_client(self.url, service, region)
 
     @property
     def calls(self) -> list[Call]:

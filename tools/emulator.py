@@ -106,6 +106,14 @@ def _describe_request(environ: dict[str, Any]) -> tuple[str, str]:
     return service, f"{environ.get('REQUEST_METHOD')} {environ.get('PATH_INFO', '')}"
 
 
+def endpoint_client(url: str, service: str, region: str = "us-east-1") -> Any:
+    """A boto3 client for the emulator at `url` (dummy credentials: moto checks none)."""
+    import boto3
+
+    return boto3.client(service, endpoint_url=url, region_name=region,
+                        aws_access_key_id="emulator", aws_secret_access_key="emulator")
+
+
 class Emulator:
     """moto's server with our fidelity patches, recording every AWS call it answers.
 
@@ -178,10 +186,7 @@ class Emulator:
 
     def client(self, service: str, region: str = "us-east-1") -> Any:
         """A boto3 client for this emulator (dummy credentials: moto checks none)."""
-        import boto3
-
-        return boto3.client(service, endpoint_url=self.url, region_name=region,
-                            aws_access_key_id="emulator", aws_secret_access_key="emulator")
+        return endpoint_client(self.url, service, region)
 
     def reset(self) -> None:
         """Forget every emulated resource and every recorded call."""
