@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import configparser
 import json
 import os
 import re
@@ -60,6 +61,28 @@ def parse_recap(stdout: str) -> dict[str, dict[str, int]]:
         counts = dict(item.split("=") for item in match.group("counts").split())
         recap[match.group("host")] = {k: int(v) for k, v in counts.items()}
     return recap
+
+
+# The two strategies a run can take: Mitogen's (ansible.cfg's default) and Ansible's own.
+STRATEGIES = ("mitogen_linear", "linear")
+
+
+def default_strategy() -> str:
+    """The strategy an ansible-playbook run here takes: ANSIBLE_STRATEGY, else ansible.cfg's."""
+    config = configparser.ConfigParser()
+    config.read(REPO / "ansible.cfg")
+    return os.environ.get("ANSIBLE_STRATEGY") or config.get("defaults", "strategy")
+
+
+def other_strategy() -> str:
+    """The strategy the suite does not run under by default, for the run that keeps it working."""
+    return next(s for s in STRATEGIES if s != default_strategy())
+
+
+def strategy_seen_at_vvv(output: str) -> str:
+    """Which strategy ran a `-vvv` playbook: Ansible's own copies each module to the host as an
+    AnsiballZ file and prints the commands; Mitogen calls the module in its interpreter."""
+    return "linear" if "/AnsiballZ_" in output else "mitogen_linear"
 
 
 class AnsibleRunner:
