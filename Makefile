@@ -19,11 +19,9 @@ ARGS ?=
 EMULATOR_STRICT ?= all
 
 export PATH := $(BIN):$(PATH)
-# Our strategy plugins (plugins/strategy: mitogen_linear) and the default strategy for every
-# Ansible run make starts, molecule's too (molecule writes its own ansible.cfg, so ours does not
-# reach a scenario). Ansible's own strategy is one variable away: ANSIBLE_STRATEGY=linear make ...
+# Our strategy plugins (plugins/strategy: mitogen_linear) for every Ansible run make starts,
+# molecule's too (molecule writes its own ansible.cfg): ANSIBLE_STRATEGY=mitogen_linear make ...
 export ANSIBLE_STRATEGY_PLUGINS := $(CURDIR)/plugins/strategy
-export ANSIBLE_STRATEGY ?= mitogen_linear
 export BOOKING_EMULATOR_URL := $(EMULATOR_URL)
 export ANSIBLE_FORCE_COLOR ?= 0
 
@@ -155,10 +153,9 @@ lint: setup ## yamllint, ansible-lint (production profile), ruff, actionlint (+ 
 	ruff check .
 	actionlint
 
-# Workers: twice the cores. The two site stacks (tests/conftest.py) each hold a worker for
-# minutes while mostly waiting out the emulator's holds; with one worker per core the rest of the
-# suite queued behind them and the cores idled.
-PYTEST_WORKERS ?= 4
+# Workers: one per core. Measured 2026-12-03: 4 workers (the site stack split in two) was no
+# faster on 2 cores - the suite is CPU-bound (about 1,700-1,900 CPU seconds) - docs/ci.md.
+PYTEST_WORKERS ?= 2
 test-unit: setup ## pytest: toolchain, modules and playbooks against an in-process emulator
 	python -m pytest tests -n $(PYTEST_WORKERS) --dist loadgroup -q
 

@@ -53,13 +53,12 @@ def aws(emulator: Emulator):
     return emulator.client
 
 
-# --- The site stack: an environment converged by site.yml from empty, per test file -----------
-# site.yml from empty is the suite's most expensive step (minutes, most of it waiting out the
-# holds below), so the tests that read that environment or build on it share one per file:
-# tests/test_site.py (reads, no-op, check, drift) and tests/test_teardown.py (release, teardown,
-# site.yml again) each converge their own, on their own emulator, so the two chains run side by
-# side on two workers instead of one after the other on one (they were the suite's critical path:
-# about 14 of its 22 minutes). The fixtures are module-scoped: a stack lives as long as its file.
+# --- The site stack: one environment converged by site.yml per pytest worker -----------------
+# site.yml from empty is the suite's most expensive step (minutes), so it runs once per worker
+# and the tests that read that environment or build on it share it: tests/test_site.py (reads,
+# no-op, check, drift), then tests/test_teardown.py (release, teardown, site.yml again). Both
+# files are in the xdist group "site_stack" (pytest_itemcollected below), so they run on one
+# worker, in that order.
 #
 # The stack's emulator is as hard on a first run as the suite knows how to make it: strict mode
 # with holds long enough that each race is really met in a site run (the private routes come
@@ -74,29 +73,24 @@ SITE_STACK_ENV = {
     "BOOKING_EMULATOR_CREATE_SECONDS": ",".join(
         f"{kind}={SITE_STACK_HOLD:g}" for kind in SITE_STACK_SLOW),
 }
+SITE_STACK_GROUP = "site_stack"
 SITE_STACK_FILES = ("test_site.py", "test_teardown.py")
-# The files whose groups take longest (measured with --durations, two cores, 2026-12-03; minutes),
-# started first so that no long group starts last and runs alone at the end ("longest job first"):
-# the site stacks (teardown 11, site 7), then release 3, rds engine versions 2.5, release failures
-# 4 tests of 1 each, verify 3. The rest follow in file order.
-LONGEST_FIRST = ("test_teardown.py", "test_site.py", "test_release_failures.py",
-                 "test_release.py", "test_verify.py", "test_rds_engine_version.py")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def site_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RemoteEmulator]:
-    """The site stack's own emulator process (strict, slow creation), one per file: see above."""
+    """The site stack's own emulator process (strict, slow creation): see above."""
     calls = tmp_path_factory.mktemp("site-stack") / "calls.jsonl"
     with emulator_process(calls, **SITE_STACK_ENV) as url:
         yield RemoteEmulator(url, calls)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def site_ansible(site_emulator: RemoteEmulator) -> AnsibleRunner:
     return AnsibleRunner(site_emulator)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def site_converged(site_emulator: RemoteEmulator, site_ansible: AnsibleRunner) -> PlaybookRun:
     """site.yml once, from empty, on the site stack's emulator: it must converge in one run.
 
@@ -110,19 +104,17 @@ def site_converged(site_emulator: RemoteEmulator, site_ansible: AnsibleRunner) -
 
 
 def pytest_itemcollected(item: pytest.Item) -> None:
-    """Each test file is one xdist group (a file's module fixtures, a site stack among them, are
-    made once). Marked as each test is collected: xdist reads the groups in its own
-    pytest_collection_modifyitems (--dist loadgroup)."""
+    """Each test file is one xdist group (a file's module fixtures are made once), except the
+    site stack's files, which share theirs. Marked as each test is collected: xdist reads the
+    groups in its own pytest_collection_modifyitems (--dist loadgroup)."""
     if item.get_closest_marker("xdist_group"):
         return
-    item.add_marker(pytest.mark.xdist_group(str(item.path.relative_to(REPO))))
+    name = item.path.name
+    item.add_marker(pytest.mark.xdist_group(
+        SITE_STACK_GROUP if name in SITE_STACK_FILES else str(item.path.relative_to(REPO))))
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The longest groups first (LONGEST_FIRST), the site stacks' chains leading: each starts at
-    once on a worker of its own while the others take the rest as they free up."""
-    def rank(item: pytest.Item) -> int:
-        name = item.path.name
-        return LONGEST_FIRST.index(name) if name in LONGEST_FIRST else len(LONGEST_FIRST)
-
-    items.sort(key=rank)  # stable: file order kept within a rank
+    """The site stack's files first: they are the suite's longest chain (one worker, in order),
+    so a worker starts them at once while the other takes the rest (longest job first)."""
+    items.sort(key=lambda item: item.path.name not in SITE_STACK_FILES)  # stable: file order kept

@@ -1,9 +1,10 @@
 """site.yml on the local inventory: one run from empty on an emulator as hard as AWS on a first
 run, real state, idempotence, check mode, drift, tags, no leaks.
 
-The environment is this file's own site stack (tests/conftest.py): converged once at its start on
-its own emulator - strict mode with long holds and slow creation of the NAT gateways, database,
-Redis group and load balancer. The tests here run in file order.
+The environment is the site stack (tests/conftest.py): converged once per worker on its own
+emulator - strict mode with long holds and slow creation of the NAT gateways, database, Redis group
+and load balancer - and shared with tests/test_teardown.py, which runs after this file on the same
+worker. The tests here run in file order and leave the environment converged.
 
 Cost, measured on two cores: the first run about 3.5 min (the holds, throttling's retries and the
 waits), the no-op and check runs about 1.5 min each, the drift repair about 1 min.
@@ -236,8 +237,8 @@ def test_every_role_left_its_resources(emulator, converged):
 
 
 def test_second_run_changes_nothing_and_leaks_no_secret_at_vvv(ansible, converged):
-    """Under the strategy the rest of the suite does not use (Mitogen's by default, so this run
-    is Ansible's own): both must keep site.yml converged, check mode clean and secrets unseen."""
+    """Under the strategy the rest of the suite does not use (Ansible's own is the default, so
+    this run is Mitogen's): both must keep site.yml converged and secrets unseen."""
     strategy = other_strategy()
     run = ansible.playbook("site.yml", "-vvv", timeout=1200, env={"ANSIBLE_STRATEGY": strategy})
     assert run.rc == 0, run.explain()
