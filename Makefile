@@ -54,7 +54,11 @@ setup: $(VENV)/.installed ## Create or update the toolchain venv (.venv, Python 
 UV_VERSION := 0.13.9
 UV := $(CURDIR)/$(VENV)/bin/uv
 # uv reads no pip.conf: the machine's pip settings (extra indexes, find-links) do not apply to it.
-UV_INSTALL = $(UV) pip install --quiet --python
+# --compile-bytecode: pip writes every package's .pyc at install time, uv does not by default, and
+# where PYTHONDONTWRITEBYTECODE is set (this machine and CI's) Python never writes them later:
+# every process then compiles boto3, botocore and ansible from source - boto3's import and a
+# client 1.0 s instead of 0.46 s, paid by every module run (docs/benchmarks.md).
+UV_INSTALL = $(UV) pip install --quiet --compile-bytecode --python
 
 $(UV):
 	@test -n "$(PYTHON312)" || { echo "error: Python 3.12 not found (set PYTHON312=...)" >&2; exit 1; }
