@@ -1,4 +1,5 @@
-"""booking.aws.vpc_subnet_plan and vpc_subnet_requests (plugins/filter/vpc.py), in pure Python.
+"""booking.aws.vpc_subnet_plan, vpc_subnet_requests and vpc_private_route_tables
+(plugins/filter/vpc.py), in pure Python.
 
 The vpc role's subnet plan and subnet requests were built by Jinja loops in
 roles/vpc/vars/main.yml; the filters must build the very same values so a converged VPC stays
@@ -210,11 +211,47 @@ def test_requests_refuse_bad_input(plan: Any, tags: Any, message: str):
         vpc.vpc_subnet_requests(plan, tags)
 
 
+# --- private route tables ----------------------------------------------------------------------
+
+TWO_AZS = ["us-east-1a", "us-east-1b"]
+
+
+def test_each_azs_private_subnet_routes_to_its_own_nat_gateway():
+    tags = {"Environment": "local"}
+    tables = vpc.vpc_private_route_tables(TWO_AZS, "bk", tags, ["subnet-a", "subnet-b"],
+                                          ["nat-a", "nat-b"])
+    assert tables == [
+        {"name": "bk-private-a", "tags": {"Environment": "local", "Tier": "private"},
+         "subnets": ["subnet-a"], "routes": [{"dest": "0.0.0.0/0", "nat_gateway_id": "nat-a"}]},
+        {"name": "bk-private-b", "tags": {"Environment": "local", "Tier": "private"},
+         "subnets": ["subnet-b"], "routes": [{"dest": "0.0.0.0/0", "nat_gateway_id": "nat-b"}]},
+    ]
+    assert tags == {"Environment": "local"}, "the input was changed"
+
+
+def test_a_single_nat_gateway_serves_every_az():
+    tables = vpc.vpc_private_route_tables(TWO_AZS, "bk", {}, ["subnet-a", "subnet-b"], ["nat-a"])
+    assert [t["routes"][0]["nat_gateway_id"] for t in tables] == ["nat-a", "nat-a"]
+
+
+@pytest.mark.parametrize(("subnets", "nats", "message"), [
+    (["subnet-a"], ["nat-a"], "one private subnet per AZ expected, got 1 for 2 AZs"),
+    (["subnet-a", "subnet-b"], ["nat-a", "nat-b", "nat-c"], "got 3 for 2 AZs"),
+    (["subnet-a", "subnet-b"], "nat-a", "the NAT gateway IDs must be a list of strings"),
+    (["subnet-a", ""], ["nat-a"], "every item of the private subnet IDs must be a non-empty"),
+])
+def test_private_route_tables_refuse_bad_input(subnets: Any, nats: Any, message: str):
+    with pytest.raises(AnsibleFilterError, match=message):
+        vpc.vpc_private_route_tables(TWO_AZS, "bk", {}, subnets, nats)
+
+
 # --- wiring ---------------------------------------------------------------------------------------
 
-def test_filter_module_names_both_filters():
-    assert vpc.FilterModule().filters() == {"vpc_subnet_plan": vpc.vpc_subnet_plan,
-                                            "vpc_subnet_requests": vpc.vpc_subnet_requests}
+def test_filter_module_names_the_filters():
+    assert vpc.FilterModule().filters() == {
+        "vpc_subnet_plan": vpc.vpc_subnet_plan,
+        "vpc_subnet_requests": vpc.vpc_subnet_requests,
+        "vpc_private_route_tables": vpc.vpc_private_route_tables}
 
 
 def test_the_roles_vars_use_the_filters_and_the_contract_and_loop_no_more():

@@ -13,6 +13,10 @@ Filters:
 - ``vpc_subnet_requests(plan, tags)``: that plan as ``booking.aws.ec2_vpc_subnets`` takes it:
   ``cidr``, ``az``, ``map_public`` (public tier only), ``tags`` (the tags plus ``Name`` and
   ``Tier``), ``purge_tags: true``.
+- ``vpc_private_route_tables(availability_zones, name_prefix, tags, subnet_ids, nat_gateway_ids)``:
+  one route table per AZ as ``booking.aws.ec2_vpc_route_tables`` takes it: ``<prefix>-private-<
+  suffix>``, the AZ's private subnet, a default route to the AZ's own NAT gateway (one gateway
+  for every AZ when there is only one: ``vpc_nat_gateway_mode: single``).
 """
 
 from __future__ import annotations
@@ -106,11 +110,43 @@ def vpc_subnet_requests(plan: Sequence[Mapping[str, Any]],
     return requests
 
 
+def vpc_private_route_tables(availability_zones: Sequence[str], name_prefix: str,
+                             tags: Mapping[str, Any], subnet_ids: Sequence[str],
+                             nat_gateway_ids: Sequence[str]) -> list[dict[str, Any]]:
+    """The private tier's route tables: each AZ's private subnet to its NAT gateway.
+
+    ``subnet_ids`` are the private subnets in AZ order; ``nat_gateway_ids`` one per AZ (per_az)
+    or a single one that every AZ shares. Each table is named ``<prefix>-private-<suffix>`` and
+    carries ``tags`` plus ``Tier: private``.
+    """
+    name = "vpc_private_route_tables"
+    azs = _texts(name, "the availability zones", availability_zones)
+    prefix = _text(name, "the name prefix", name_prefix)
+    subnets = _texts(name, "the private subnet IDs", subnet_ids)
+    nats = _texts(name, "the NAT gateway IDs", nat_gateway_ids)
+    if not isinstance(tags, Mapping):
+        raise AnsibleFilterError(f"{name}: the tags must be a dict, got {tags!r}")
+    if len(subnets) != len(azs):
+        raise AnsibleFilterError(
+            f"{name}: one private subnet per AZ expected, got {len(subnets)} for {len(azs)} AZs")
+    if len(nats) not in (1, len(azs)):
+        raise AnsibleFilterError(
+            f"{name}: one NAT gateway, or one per AZ, expected; got {len(nats)} for "
+            f"{len(azs)} AZs")
+    return [{
+        "name": f"{prefix}-private-{az[-1:]}",
+        "tags": {**tags, "Tier": "private"},
+        "subnets": [subnet],
+        "routes": [{"dest": "0.0.0.0/0", "nat_gateway_id": nats[index if len(nats) > 1 else 0]}],
+    } for index, (az, subnet) in enumerate(zip(azs, subnets, strict=True))]
+
+
 class FilterModule:
-    """booking.aws.vpc_subnet_plan, vpc_subnet_requests."""
+    """booking.aws.vpc_subnet_plan, vpc_subnet_requests, vpc_private_route_tables."""
 
     def filters(self) -> dict[str, Any]:
         return {
             "vpc_subnet_plan": vpc_subnet_plan,
             "vpc_subnet_requests": vpc_subnet_requests,
+            "vpc_private_route_tables": vpc_private_route_tables,
         }
