@@ -41,7 +41,7 @@ PYTHON312 ?= $(shell for p in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python
 .PHONY: help setup lock site verify check deploy rollback teardown cost security lock-security emulator-up emulator-down emulator-reset emulator-url \
 	lint test test-unit test-molecule test-app app-setup services-up run-app down clean \
 	container-setup image registry-up registry-down lint-container test-container \
-	bench-api bench-container bench-provision bench-critical-path bench-release
+	bench-api bench-container bench-provision bench-critical-path bench-release bench-fresh-site
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -224,6 +224,9 @@ bench-provision: setup ## Provisioning benchmark: site.yml converge and no-op re
 
 bench-critical-path: setup ## site.yml with slow RDS/Redis/NAT/ALB creation vs without, side by side (~18 min)
 	python bench/provision/critical_path.py
+
+bench-fresh-site: ## make site on a fresh machine: clean clone, venv, podman, base image, build, converge (~5 min)
+	$(or $(PYTHON312),python3) bench/fresh_site.py
 
 bench-release: setup ## Release benchmark: deploy.yml phases on the emulator, real-AWS rollout arithmetic (~3 min)
 	python bench/provision/release.py
