@@ -63,8 +63,8 @@ def parse_recap(stdout: str) -> dict[str, dict[str, int]]:
     return recap
 
 
-# The two strategies a run can take: Ansible's own (ansible.cfg's default) and Mitogen's.
-STRATEGIES = ("linear", "mitogen_linear")
+# The two strategies a run can take: Mitogen's (ansible.cfg's default) and Ansible's own.
+STRATEGIES = ("mitogen_linear", "linear")
 
 
 def default_strategy() -> str:
