@@ -237,8 +237,8 @@ def test_every_role_left_its_resources(emulator, converged):
 
 
 def test_second_run_changes_nothing_and_leaks_no_secret_at_vvv(ansible, converged):
-    """Under the strategy the rest of the suite does not use (Ansible's own is the default, so
-    this run is Mitogen's): both must keep site.yml converged and secrets unseen."""
+    """Under the strategy the rest of the suite does not use (Mitogen's is the default, so this
+    run is Ansible's own): both must keep site.yml converged and secrets unseen."""
     strategy = other_strategy()
     run = ansible.playbook("site.yml", "-vvv", timeout=1200, env={"ANSIBLE_STRATEGY": strategy})
     assert run.rc == 0, run.explain()
