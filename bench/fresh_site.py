@@ -121,7 +121,9 @@ def main() -> int:
         steps.append(("`make site`: base image (debootstrap), image build and push", build))
     total = sum(seconds for _, seconds in steps)
     rows = "\n".join(f"| {what} | {seconds:.1f} s |" for what, seconds in steps)
-    met = "**met**" if total < TARGET_SECONDS else "**missed**"
+    # The target counts podman's install: a run on a machine that had it already is not judged.
+    met = ("**not judged**: podman was installed already" if had_tools
+           else "**met**" if total < TARGET_SECONDS else "**missed**")
     text = f"""## `make site` on a fresh machine
 
 - Date and machine: {header}; load average after the setup steps {loads[1]}, at the end {loads[2]}.
