@@ -19,11 +19,11 @@ ARGS ?=
 EMULATOR_STRICT ?= all
 
 export PATH := $(BIN):$(PATH)
-# Our strategy plugins (plugins/strategy: mitogen_linear) and ansible.cfg's default strategy for
-# every Ansible run make starts, molecule's too (molecule writes its own ansible.cfg, so ours does
-# not reach a scenario). Ansible's own strategy is one variable away: ANSIBLE_STRATEGY=linear make ...
+# Our strategy plugins (plugins/strategy: mitogen_linear) and ansible.cfg's `strategy` for every
+# Ansible run make starts, molecule's too (molecule writes its own ansible.cfg, so ours does not
+# reach a scenario). Ansible's own strategy is one variable away: ANSIBLE_STRATEGY=linear make ...
 export ANSIBLE_STRATEGY_PLUGINS := $(CURDIR)/plugins/strategy
-export ANSIBLE_STRATEGY ?= mitogen_linear
+export ANSIBLE_STRATEGY ?= $(shell sed -n 's/^strategy *= *//p' ansible.cfg)
 export BOOKING_EMULATOR_URL := $(EMULATOR_URL)
 export ANSIBLE_FORCE_COLOR ?= 0
 
