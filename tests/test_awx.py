@@ -94,6 +94,9 @@ def test_execution_environment_context_is_created(tmp_path):
     containerfile = (tmp_path / "Containerfile").read_text()
     assert "ansible-galaxy collection install" in containerfile
     assert (tmp_path / "_build/booking_aws/galaxy.yml").is_file()
+    # The shared botocore loader travels too, and the final image installs it.
+    assert (tmp_path / "_build/shared-botocore-loader/booking_shared_botocore_loader.pth").is_file()
+    assert "pip install --no-cache-dir /tmp/shared-botocore-loader" in containerfile
     # The EE's collections are the versions the repository pins.
     pinned = {c["name"]: c["version"] for c in yaml.safe_load(
         (REPO / "requirements.yml").read_text())["collections"]}

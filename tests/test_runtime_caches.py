@@ -1,0 +1,133 @@
+"""The two per-run caches that make a module task cheap under Mitogen (docs/benchmarks.md):
+
+- tools/shared-botocore-loader: one botocore data loader per process and data path, installed
+  into the venv by `make setup` and active from interpreter start (its .pth file);
+- plugins/strategy/mitogen_linear.py: the installed collections listed once per run, in the
+  process that forks Ansible's workers, instead of once per module task.
+
+Each check runs in a new interpreter of the toolchain venv, as a module run or ansible-playbook
+starts one, so the .pth file's start-up hook is what is tested.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+from harness import REPO
+
+SWITCH = "BOOKING_SHARED_BOTOCORE_LOADER"
+
+
+def _python(code: str, **env: str) -> dict:
+    """Run `code` in a new venv interpreter; it prints one JSON document."""
+    environ = {k: v for k, v in os.environ.items() if k != SWITCH} | env
+    done = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], cwd=REPO, env=environ,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+SESSIONS = """
+    import json, boto3
+    sessions = [boto3.session.Session(region_name="eu-west-1") for _ in range(3)]
+    loaders = [s._session.get_component("data_loader") for s in sessions]
+    clients = [s.client("ec2") for s in sessions]  # each session still makes its own client
+    print(json.dumps({
+        "distinct_loaders": len({id(loader) for loader in loaders}),
+        "distinct_clients": len({id(client) for client in clients}),
+        "regions": [c.meta.region_name for c in clients],
+        "search_paths": loaders[0].search_paths,
+    }))
+"""
+
+
+def test_sessions_of_a_process_share_one_loader_and_nothing_else():
+    seen = _python(SESSIONS)
+    assert seen["distinct_loaders"] == 1
+    assert seen["distinct_clients"] == 3
+    assert seen["regions"] == ["eu-west-1"] * 3
+    # boto3 appends its data directory at every session: the shared loader holds it once.
+    boto3_data = [p for p in seen["search_paths"] if p.endswith(os.path.join("boto3", "data"))]
+    assert len(boto3_data) == 1, seen["search_paths"]
+
+
+def test_switched_off_every_session_has_its_own_loader():
+    seen = _python(SESSIONS, **{SWITCH: "off"})
+    assert seen["distinct_loaders"] == 3
+
+
+def test_a_session_with_another_data_path_gets_its_own_loader(tmp_path):
+    seen = _python(f"""
+        import json, botocore.session
+        plain, other, again = (botocore.session.Session() for _ in range(3))
+        other.set_config_variable("data_path", {str(tmp_path)!r})
+        loaders = [s.get_component("data_loader") for s in (plain, other, again)]
+        print(json.dumps({{
+            "plain_is_again": loaders[0] is loaders[2],
+            "plain_is_other": loaders[0] is loaders[1],
+            "other_paths": loaders[1].search_paths,
+        }}))
+    """)
+    assert seen["plain_is_again"]
+    assert not seen["plain_is_other"]
+    assert str(tmp_path) in seen["other_paths"]
+
+
+def test_a_process_that_never_imports_botocore_does_not_load_it():
+    seen = _python("""
+        import json, sys
+        print(json.dumps({"loaded": sorted(m for m in sys.modules if m.startswith("botocore"))}))
+    """)
+    assert seen["loaded"] == []
+
+
+@pytest.mark.parametrize("first", ["boto3", "botocore.session"])
+def test_the_hook_is_in_place_whichever_import_comes_first(first):
+    seen = _python(f"""
+        import json, importlib
+        importlib.import_module({first!r})
+        import botocore.session
+        print(json.dumps({{"wrapped": hasattr(botocore.session.create_loader, "__wrapped__")}}))
+    """)
+    assert seen["wrapped"]
+
+
+STRATEGY = """
+    import importlib.util, json
+    import ansible.constants as C
+    from ansible.plugins.loader import init_plugin_loader
+    init_plugin_loader(C.COLLECTIONS_PATHS)
+    import ansible.collections.list as listing
+    import ansible_mitogen.planner as planner
+    expected = sorted(p.decode() for p in listing.list_collection_dirs())
+    spec = importlib.util.spec_from_file_location(
+        "booking_strategy", "plugins/strategy/mitogen_linear.py")
+    strategy = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(strategy)
+    strategy._collection_dirs_once()  # a second call keeps the first list
+
+    calls = []
+    listing.list_collection_dirs = lambda *a, **k: calls.append(a) or iter(())
+    class Invocation:
+        def __init__(self):
+            self._extra_sys_paths = set()
+    seen = []
+    for _ in range(3):  # three module tasks, as three forked workers would plan them
+        invocation = Invocation()
+        planner._load_collections(invocation)
+        seen.append(sorted(invocation._extra_sys_paths))
+    print(json.dumps({"expected": expected, "seen": seen, "listed_again": len(calls)}))
+"""
+
+
+def test_the_strategy_lists_the_collections_once_and_hands_each_task_the_same_paths():
+    seen = _python(STRATEGY)
+    for collection in ("booking/aws", "amazon/aws", "community/aws"):
+        assert any(p.endswith(collection) for p in seen["expected"]), collection
+    assert seen["seen"] == [seen["expected"]] * 3
+    assert seen["listed_again"] == 0
