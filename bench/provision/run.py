@@ -118,8 +118,9 @@ def analysis(noops: list[Run], converges: list[Run]) -> tuple[list[str], dict[st
         f"An AWS module task costs {per_task:.2f} s on average here ({per_call_module:.2f} s per "
         f"module run, loops counted per item) for {len(run.calls) / max(invocations, 1):.1f} "
         "API calls per module run; the emulator answers a call in a few milliseconds (the floor "
-        "below), so nearly all of it is the module's start-up (AnsiballZ payload, a new Python "
-        "process, boto3 import and client creation).",
+        "below), so nearly all of it is running the module: under `linear` a new Python process, "
+        "the AnsiballZ payload, boto3's import and a client; under mitogen (one interpreter per "
+        "host) the client and Ansible's own per-task work (docs/benchmarks.md).",
         "",
     ]
     by_role: dict[str, list[float]] = defaultdict(lambda: [0.0, 0, 0])
