@@ -189,13 +189,14 @@ test-molecule: setup ## Every role's molecule scenario against its own emulator
 test-app: app-setup services-up ## The Django app's tests against PostgreSQL and Redis
 	cd app && ../$(APP_VENV)/bin/python -m pytest -q
 
-# pytest and molecule side by side, molecule at the lowest priority (nice 19): it is meant to take
-# the CPU pytest leaves idle (the site stack waiting out the emulator's holds: in pytest's last
-# minutes only that chain runs, on ~40 % of the two cores) and to yield it when pytest wants it.
-# 2026-12-06, clean clone: one after the other 1547 s; side by side at nice 10 1393 s (pytest
-# 1106 s against 880 s: molecule's many processes still took a share). Each one's output is
-# printed when it ends (--output-sync). The app's tests and the image's follow.
-MOLECULE_NICE_IN_TEST ?= 19
+# pytest and molecule side by side, molecule at a lower priority (nice 10): it takes the CPU that
+# pytest leaves idle (the site stack waiting out the emulator's holds: in pytest's last minutes
+# only that chain runs, on ~40 % of the two cores) and a share of the rest. 2026-12-06, clean
+# clone: one after the other 1547 s (pytest 880 s); side by side at nice 10 1393 s (pytest 1106 s,
+# molecule done before it); at nice 19 about the same (pytest 1167 s): molecule's many processes
+# take a share whatever their weight. Each one's output is printed when it ends
+# (--output-sync). The app's tests and the image's follow.
+MOLECULE_NICE_IN_TEST ?= 10
 test: setup lint security ## Everything CI runs: lint, checkov, pytest (infra and app), molecule, the image
 	@$(MAKE) --no-print-directory -j2 --output-sync=target test-unit test-molecule \
 		MOLECULE_NICE=$(MOLECULE_NICE_IN_TEST)
