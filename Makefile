@@ -163,7 +163,7 @@ lint: setup ## yamllint, ansible-lint (production profile), ruff, actionlint (+ 
 	ruff check .
 	actionlint
 
-# Workers: three on two cores. The suite is mostly CPU (about 1,400 CPU seconds under mitogen),
+# Workers: three on two cores. The suite is mostly CPU (about 1,300 CPU seconds under mitogen),
 # but the site stack waits out the emulator's holds, and with 2 workers a third of the CPU sat
 # idle. Measured 2026-12-06: 2 workers 1066 s, 3 workers 883 s; 3 workers with a site stack per
 # file (the two chains side by side) 967 s - more CPU, and the cores were the bound - docs/ci.md.
@@ -175,6 +175,7 @@ test-unit: setup ## pytest: toolchain, modules and playbooks against an in-proce
 # 7.0 min against 7.8 with two (their emulators' holds leave a core idle); a failing scenario's
 # log is printed, every log stays in .run/molecule-<role>.log.
 MOLECULE_JOBS ?= 3
+# Their priority: make test runs them beside pytest at nice 10 (below).
 MOLECULE_NICE ?= 0
 test-molecule: setup ## Every role's molecule scenario against its own emulator
 	@mkdir -p .run
@@ -196,10 +197,8 @@ test-app: app-setup services-up ## The Django app's tests against PostgreSQL and
 # molecule done before it); at nice 19 about the same (pytest 1167 s): molecule's many processes
 # take a share whatever their weight. Each one's output is printed when it ends
 # (--output-sync). The app's tests and the image's follow.
-MOLECULE_NICE_IN_TEST ?= 10
 test: setup lint security ## Everything CI runs: lint, checkov, pytest (infra and app), molecule, the image
-	@$(MAKE) --no-print-directory -j2 --output-sync=target test-unit test-molecule \
-		MOLECULE_NICE=$(MOLECULE_NICE_IN_TEST)
+	@$(MAKE) --no-print-directory -j2 --output-sync=target test-unit test-molecule MOLECULE_NICE=10
 	@$(MAKE) --no-print-directory test-app test-container
 
 down: emulator-down ## Stop every local service the Makefile started
