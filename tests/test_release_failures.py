@@ -22,11 +22,27 @@ def released(fresh_emulator, aws):
     return aws
 
 
-@pytest.fixture
-def running_a(ansible, released):
+@pytest.fixture(scope="module")
+def running_a_state(emulator, ansible):
+    """release aaa111 deployed once for the file (a deploy is the costly part: ~30 s), kept as an
+    emulator snapshot that each test starts from."""
+    emulator.reset()
+    aws = emulator.client
+    env.provision(aws)
+    RUNTIME.rollout_seconds = 0.5
+    env.push(aws, "aaa111")
+    env.push(aws, "bbb222")
     result = deploy(ansible, "aaa111")
     assert result.rc == 0, result.explain()
-    yield released
+    yield emulator.snapshot()
+    RUNTIME.reset()
+
+
+@pytest.fixture
+def running_a(emulator, running_a_state):
+    """An environment running release aaa111, with bbb222 pushed but not released."""
+    emulator.restore(running_a_state)
+    yield emulator.client
     RUNTIME.reset()
 
 

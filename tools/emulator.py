@@ -19,6 +19,8 @@ The Makefile drives this; see `make help`. State lives in .run/ (PID file and lo
 from __future__ import annotations
 
 import argparse
+import copy
+import copyreg
 import io
 import json
 import os
@@ -30,6 +32,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections import defaultdict
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -114,6 +117,58 @@ def endpoint_client(url: str, service: str, region: str = "us-east-1") -> Any:
                         aws_access_key_id="emulator", aws_secret_access_key="emulator")
 
 
+# Locks inside moto's models (and ours) are copied as new, unlocked locks: a snapshot is taken
+# and restored between calls, never during one.
+for _lock_type in (type(threading.Lock()), type(threading.RLock())):
+    copyreg.pickle(_lock_type, lambda lock: (type(lock), ()))
+
+
+def _new_defaultdict(cls: type, factory: Any) -> Any:
+    made = cls.__new__(cls)
+    defaultdict.__init__(made, factory)
+    return made
+
+
+def _reduce_defaultdict(made: Any) -> tuple[Any, ...]:
+    return (_new_defaultdict, (type(made), made.default_factory), made.__dict__ or None, None,
+            iter(made.items()))
+
+
+def _copyable_defaultdicts() -> None:
+    """defaultdict subclasses whose __init__ takes arguments (moto's SSM ParameterDict) cannot be
+    copied the default way (deepcopy calls cls(default_factory)): rebuild them by __new__."""
+    pending = [defaultdict]
+    while pending:
+        cls = pending.pop()
+        pending.extend(cls.__subclasses__())
+        if cls is not defaultdict and cls.__init__ is not defaultdict.__init__:
+            copyreg.pickle(cls, _reduce_defaultdict)
+
+
+@dataclass
+class Snapshot:
+    """Every emulated resource at one moment, for Emulator.restore (in-process emulators only).
+
+    `backends` holds, per moto backend in use, the live objects (BackendDict, its per-account
+    dict, the region's backend) and a deep copy of the backend's state. The live objects stay
+    the same across restores: models hold references to backends (an ELB target to EC2), and
+    those references must keep pointing at the backends moto serves from.
+    """
+
+    backends: list[tuple[Any, str, Any, str, Any, dict[str, Any]]]
+    ecs_runtime: dict[str, Any]
+    rds_offered: dict[str, Any]
+
+
+def _live_memo(backends: list[tuple[Any, str, Any, str, Any, dict[str, Any]]]) -> dict[int, Any]:
+    """deepcopy's memo seeded so that references to moto's live containers are not copied."""
+    memo: dict[int, Any] = {}
+    for backend_dict, _, account_backends, _, backend, _ in backends:
+        for live in (backend_dict, account_backends, backend):
+            memo[id(live)] = live
+    return memo
+
+
 class Emulator:
     """moto's server with our fidelity patches, recording every AWS call it answers.
 
@@ -195,6 +250,53 @@ class Emulator:
             pass
         moto_ecs.RUNTIME.reset()
         moto_strict.reset_state()
+        with self._lock:
+            self.calls.clear()
+
+    def snapshot(self) -> Snapshot:
+        """Copy every emulated resource (and the scripted ECS data plane) as it is now.
+
+        For tests that build an expensive state once and start several tests from it: a
+        restore takes about a second where the state took a deploy (tests/test_release_failures.py).
+        """
+        from moto.core.base_backend import BackendDict, backend_lock
+
+        _copyable_defaultdicts()  # the classes of the backends in use are imported by now
+        with backend_lock:
+            live = [(backend_dict, account, account_backends, region, backend, backend.__dict__)
+                    for backend_dict in BackendDict._instances
+                    for account, account_backends in backend_dict.items()
+                    for region, backend in account_backends.items()]
+            state = copy.deepcopy([entry[5] for entry in live], _live_memo(live))
+        return Snapshot([(*entry[:5], saved) for entry, saved in zip(live, state, strict=True)],
+                        moto_ecs.RUNTIME.state(), moto_strict.offered_state())
+
+    def restore(self, snapshot: Snapshot) -> None:
+        """Put every emulated resource back as `snapshot` saw it; forget the recorded calls.
+
+        Backends used since the snapshot are dropped, as a reset drops them. The snapshot can be
+        restored again: each restore works on a fresh copy.
+        """
+        from moto.core.base_backend import BackendDict, backend_lock
+
+        with backend_lock:
+            for backend_dict in BackendDict._instances:
+                backend_dict.clear()
+            BackendDict._instances.clear()
+            for _, _, account_backends, _, _, _ in snapshot.backends:
+                dict.clear(account_backends)  # regions first used since the snapshot
+            state = copy.deepcopy([entry[5] for entry in snapshot.backends],
+                                  _live_memo(snapshot.backends))
+            for (backend_dict, account, account_backends, region, backend, _), saved in zip(
+                    snapshot.backends, state, strict=True):
+                backend.__dict__ = saved
+                # dict's own methods: moto's __setitem__/__getitem__ would create new backends.
+                dict.__setitem__(account_backends, region, backend)
+                dict.__setitem__(backend_dict, account, account_backends)
+                if backend_dict not in BackendDict._instances:
+                    BackendDict._instances.append(backend_dict)
+        moto_ecs.RUNTIME.load(snapshot.ecs_runtime)
+        moto_strict.load_offered(snapshot.rds_offered)
         with self._lock:
             self.calls.clear()
 

@@ -26,6 +26,7 @@ site``, ``make deploy``) shows a release that succeeds.
 
 from __future__ import annotations
 
+import copy
 import os
 import threading
 import time
@@ -50,6 +51,19 @@ class EcsRuntime:
             self._exit_codes: dict[str, deque[int]] = defaultdict(deque)
             # deployment id -> (monotonic start, outcome)
             self._deployments: dict[str, tuple[float, str]] = {}
+
+    def state(self) -> dict[str, Any]:
+        """A copy of what is scripted and running (Emulator.snapshot)."""
+        with self._lock:
+            return copy.deepcopy({"rollout_seconds": self.rollout_seconds,
+                                  "_rollouts": self._rollouts, "_exit_codes": self._exit_codes,
+                                  "_deployments": self._deployments})
+
+    def load(self, state: dict[str, Any]) -> None:
+        """Back to a copy taken by state() (Emulator.restore)."""
+        with self._lock:
+            for name, value in copy.deepcopy(state).items():
+                setattr(self, name, value)
 
     def script_rollout(self, service: str, outcome: str) -> None:
         """The next deployment started for `service` ends `outcome` (COMPLETED or FAILED)."""

@@ -21,6 +21,7 @@ BOOKING_EMULATOR_STRICT_SEED seeds the throttling RNG.
 
 from __future__ import annotations
 
+import copy
 import inspect
 import json
 import os
@@ -583,6 +584,19 @@ def reset_state() -> None:
     """Forget what strict mode changed besides moto's resources (the retired RDS versions)."""
     if ACTIVE is not None and ACTIVE.rds_versions:
         _reset_offered()
+
+
+def offered_state() -> dict[str, dict[str, tuple[list[str], str]]]:
+    """A copy of the RDS versions offered now (Emulator.snapshot)."""
+    with _offered_lock:
+        return copy.deepcopy(_offered)
+
+
+def load_offered(state: dict[str, dict[str, tuple[list[str], str]]]) -> None:
+    """Back to a copy taken by offered_state() (Emulator.restore)."""
+    with _offered_lock:
+        _offered.clear()
+        _offered.update(copy.deepcopy(state))
 
 
 def _reset_offered() -> None:
