@@ -41,7 +41,7 @@ PYTHON312 ?= $(shell for p in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python
 	&& { echo "$$p"; break; }; done)
 
 .PHONY: help setup lock site verify check deploy rollback teardown cost security lock-security emulator-up emulator-down emulator-reset emulator-url \
-	lint test test-unit test-molecule test-app app-setup services-up run-app down clean \
+	lint test test-unit test-beside-unit test-molecule test-app app-setup services-up run-app down clean \
 	container-setup image registry-up registry-down lint-container test-container \
 	bench-api bench-container bench-provision bench-critical-path bench-release bench-fresh-site
 
@@ -175,11 +175,9 @@ test-unit: setup ## pytest: toolchain, modules and playbooks against an in-proce
 # 7.0 min against 7.8 with two (their emulators' holds leave a core idle); a failing scenario's
 # log is printed, every log stays in .run/molecule-<role>.log.
 MOLECULE_JOBS ?= 3
-# Their priority: make test runs them beside pytest at nice 10 (below).
-MOLECULE_NICE ?= 0
 test-molecule: setup ## Every role's molecule scenario against its own emulator
 	@mkdir -p .run
-	@ls -d roles/*/molecule/default | cut -d/ -f2 | nice -n $(MOLECULE_NICE) xargs -P $(MOLECULE_JOBS) -I{} sh -c '\
+	@ls -d roles/*/molecule/default | cut -d/ -f2 | xargs -P $(MOLECULE_JOBS) -I{} sh -c '\
 		start=$$(date +%s); \
 		if (cd roles/{} && molecule test) > .run/molecule-{}.log 2>&1; then \
 			echo "molecule {}: passed in $$(( $$(date +%s) - start )) s"; \
@@ -190,16 +188,20 @@ test-molecule: setup ## Every role's molecule scenario against its own emulator
 test-app: app-setup services-up ## The Django app's tests against PostgreSQL and Redis
 	cd app && ../$(APP_VENV)/bin/python -m pytest -q
 
-# pytest and molecule side by side, molecule at a lower priority (nice 10): it takes the CPU that
-# pytest leaves idle (the site stack waiting out the emulator's holds: in pytest's last minutes
-# only that chain runs, on ~40 % of the two cores) and a share of the rest. 2026-12-06, clean
-# clone: one after the other 1547 s (pytest 880 s); side by side at nice 10 1393 s (pytest 1106 s,
-# molecule done before it); at nice 19 about the same (pytest 1167 s): molecule's many processes
-# take a share whatever their weight. Each one's output is printed when it ends
-# (--output-sync). The app's tests and the image's follow.
-test: setup lint security ## Everything CI runs: lint, checkov, pytest (infra and app), molecule, the image
-	@$(MAKE) --no-print-directory -j2 --output-sync=target test-unit test-molecule MOLECULE_NICE=10
-	@$(MAKE) --no-print-directory test-app test-container
+# pytest beside everything else: the suite is CPU-bound on two cores (about 2,100 CPU seconds:
+# pytest 1,290, molecule 520, lint 105, checkov 25, the app and the image the rest; 2026-12-06),
+# and pytest is the longest part (its site stack waits out the emulator's holds: in its last
+# minutes only that chain runs, on ~40 % of the cores). So pytest starts at once, and the rest
+# runs one part after another beside it at nice 10, taking the CPU pytest leaves idle and the
+# cores once it is done. 2026-12-06, clean clone: lint and checkov first, then pytest beside
+# molecule, then the app and the image: 1393 s. Each part's output is printed when it ends
+# (--output-sync); the first failure fails the run once pytest is done.
+TEST_BESIDE_UNIT := lint security test-molecule test-app test-container
+test: setup ## Everything CI runs: lint, checkov, pytest (infra and app), molecule, the image
+	@$(MAKE) --no-print-directory -j2 --output-sync=target test-unit test-beside-unit
+
+test-beside-unit:
+	@nice -n 10 $(MAKE) --no-print-directory -j1 $(TEST_BESIDE_UNIT)
 
 down: emulator-down ## Stop every local service the Makefile started
 	@tools/local-services.sh down
