@@ -201,7 +201,7 @@ test: setup ## Everything CI runs: lint, checkov, pytest (infra and app), molecu
 	@$(MAKE) --no-print-directory -j2 --output-sync=target test-unit test-beside-unit
 
 test-beside-unit:
-	@nice -n 10 $(MAKE) --no-print-directory -j1 $(TEST_BESIDE_UNIT)
+	@for target in $(TEST_BESIDE_UNIT); do nice -n 10 $(MAKE) --no-print-directory $$target || exit 1; done
 
 down: emulator-down ## Stop every local service the Makefile started
 	@tools/local-services.sh down

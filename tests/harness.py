@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
 import configparser
 import json
 import os
 import re
+import select
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -85,6 +87,59 @@ def strategy_seen_at_vvv(output: str) -> str:
     return "linear" if "/AnsiballZ_" in output else "mitogen_linear"
 
 
+MODULE_TIMEOUT = 120
+MODULE_PYTHONPATH = os.pathsep.join(
+    filter(None, [str(REPO / "collections"), os.environ.get("PYTHONPATH")]))
+
+
+class ModuleForkServer:
+    """The client side of tests/module_forkserver.py: one server per test process, started at
+    its first module call; each call is a child forked from it."""
+
+    def __init__(self) -> None:
+        env = {**os.environ, "PYTHONPATH": MODULE_PYTHONPATH}
+        self._proc = subprocess.Popen(
+            [sys.executable, str(Path(__file__).with_name("module_forkserver.py"))],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=REPO, env=env, text=True)
+        self._answer()  # {"ready": true} once warm
+        # Stopped and waited for at exit, so that its CPU time counts in the suite's.
+        atexit.register(self.close)
+
+    def close(self) -> None:
+        if self._proc.poll() is None:
+            assert self._proc.stdin is not None
+            self._proc.stdin.close()
+            self._proc.wait(timeout=MODULE_TIMEOUT)
+
+    def _answer(self) -> dict[str, Any]:
+        assert self._proc.stdout is not None
+        ready, _, _ = select.select([self._proc.stdout], [], [], MODULE_TIMEOUT)
+        line = self._proc.stdout.readline() if ready else ""
+        if not line:
+            self._proc.kill()
+            raise RuntimeError(f"the module fork server did not answer within {MODULE_TIMEOUT} s")
+        return json.loads(line)
+
+    def run(self, module: str, stdin: str, env: dict[str, str]) -> tuple[int, str, str]:
+        """Run `module` (dotted path) as __main__ in a fresh child: (exit code, stdout, stderr)."""
+        assert self._proc.stdin is not None
+        self._proc.stdin.write(json.dumps({"module": module, "args": stdin, "env": env,
+                                           "cwd": str(REPO)}) + "\n")
+        self._proc.stdin.flush()
+        answer = self._answer()
+        return answer["rc"], answer["stdout"], answer["stderr"]
+
+
+_FORKSERVER: ModuleForkServer | None = None
+
+
+def module_forkserver() -> ModuleForkServer:
+    global _FORKSERVER
+    if _FORKSERVER is None or _FORKSERVER._proc.poll() is not None:
+        _FORKSERVER = ModuleForkServer()
+    return _FORKSERVER
+
+
 class AnsibleRunner:
     """Runs Ansible from the repository root with the local inventory aimed at `emulator`."""
 
@@ -128,10 +183,13 @@ class AnsibleRunner:
         A collection module (booking.aws, amazon.aws, community.aws) runs the way Ansible runs it
         on the controller, minus the CLI: its own Python process, its arguments as Ansible hands
         them over (check mode and diff as `_ansible_check_mode` / `_ansible_diff`), so argument
-        specs, check mode, diff and no_log are the module's own. That is 0.4 s a call instead of
-        the 2 s an `ansible localhost -m` costs, over several hundred calls in the suite.
-        BOOKING_TEST_MODULES_VIA=ansible runs every call through `ansible` ad hoc instead;
-        tests/test_toolchain.py holds both ways to the same answers.
+        specs, check mode, diff and no_log are the module's own. The process is a child forked
+        from a server that has imported ansible's module utils and boto3 and loaded the AWS
+        models once (tests/module_forkserver.py): about 0.2 s a call (0.07 s of CPU), against
+        1 s (0.5 s of CPU) for a new interpreter and 2 s for `ansible localhost -m`, over
+        several hundred calls in the suite. BOOKING_TEST_MODULES_VIA=process starts a new
+        interpreter per call, BOOKING_TEST_MODULES_VIA=ansible runs every call through `ansible`
+        ad hoc; tests/test_toolchain.py holds the three ways to the same answers.
         """
         collection = name.rsplit(".", 1)[0]
         if (os.environ.get("BOOKING_TEST_MODULES_VIA") == "ansible"
@@ -149,7 +207,8 @@ class AnsibleRunner:
 
     def module_direct(self, name: str, args: dict[str, Any], *, check: bool = False,
                       diff: bool = False) -> dict[str, Any]:
-        """The module's own process, as `python -m ansible_collections.<ns>.<coll>...`."""
+        """The module's own process: a child forked from a warm server (tests/module_forkserver.py),
+        or with BOOKING_TEST_MODULES_VIA=process a new `python -m ansible_collections...`."""
         namespace, collection, module = name.split(".")
         payload = {"ANSIBLE_MODULE_ARGS": {
             **args, "_ansible_check_mode": check, "_ansible_diff": diff,
@@ -157,21 +216,22 @@ class AnsibleRunner:
         env = self._module_env()
         # Our collection from the repository, amazon.aws and community.aws from the ansible
         # bundle: one namespace package, as Ansible's collection loader makes it.
-        env["PYTHONPATH"] = os.pathsep.join(
-            filter(None, [str(REPO / "collections"), env.get("PYTHONPATH")]))
-        proc = subprocess.run(
-            [sys.executable, "-m",
-             f"ansible_collections.{namespace}.{collection}.plugins.modules.{module}"],
-            input=json.dumps(payload), cwd=REPO, env=env, capture_output=True, text=True,
-            timeout=120, check=False)
+        env["PYTHONPATH"] = MODULE_PYTHONPATH
+        dotted = f"ansible_collections.{namespace}.{collection}.plugins.modules.{module}"
+        if os.environ.get("BOOKING_TEST_MODULES_VIA") == "process":
+            proc = subprocess.run([sys.executable, "-m", dotted], input=json.dumps(payload),
+                                  cwd=REPO, env=env, capture_output=True, text=True,
+                                  timeout=MODULE_TIMEOUT, check=False)
+            rc, stdout, stderr = proc.returncode, proc.stdout, proc.stderr
+        else:
+            rc, stdout, stderr = module_forkserver().run(dotted, json.dumps(payload), env)
         try:
-            result = json.loads(proc.stdout.strip().splitlines()[-1])
+            result = json.loads(stdout.strip().splitlines()[-1])
         except (ValueError, IndexError):
-            return {"failed": True, "changed": False, "rc": proc.returncode,
-                    "msg": "MODULE FAILURE", "module_stdout": proc.stdout,
-                    "module_stderr": proc.stderr}
+            return {"failed": True, "changed": False, "rc": rc,
+                    "msg": "MODULE FAILURE", "module_stdout": stdout, "module_stderr": stderr}
         result.setdefault("changed", False)
-        if proc.returncode != 0:
+        if rc != 0:
             result.setdefault("failed", True)
         return result
 

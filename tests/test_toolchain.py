@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 from importlib.metadata import version
 
 import yaml
-from harness import BIN, REPO
+from harness import BIN, REPO, module_forkserver
 
 
 def _pins(path):
@@ -87,9 +88,12 @@ def test_xdist_groups_keep_a_group_on_one_worker_in_file_order(tmp_path):
     assert pair == [f"a{i}" for i in range(6)] + [f"b{i}" for i in range(6)], pair
 
 
-def test_a_module_answers_the_same_run_directly_or_through_ansible(ansible, fresh_emulator):
+def test_a_module_answers_the_same_run_directly_or_through_ansible(ansible, fresh_emulator,
+                                                                  monkeypatch):
     """AnsibleRunner.module() runs collection modules in their own process, without the CLI
-    (tests/harness.py): the answers, failures and check mode are those of `ansible -m`."""
+    (tests/harness.py): a child of the warm fork server, or a new interpreter
+    (BOOKING_TEST_MODULES_VIA=process). The answers, failures and check mode are those of
+    `ansible -m` either way."""
     module = "booking.aws.cloudwatch_log_group"
     args = {"name": "/toolchain/direct", "retention_days": 7, "tags": {"A": "1"}}
     steps = [
@@ -98,15 +102,37 @@ def test_a_module_answers_the_same_run_directly_or_through_ansible(ansible, fres
         ("again", args, {}),
         ("bad input", {**args, "retention_days": "many"}, {}),
     ]
+
+    def in_new_interpreter(step_args, flags):
+        with monkeypatch.context() as patched:
+            patched.setenv("BOOKING_TEST_MODULES_VIA", "process")
+            return ansible.module_direct(module, step_args, **flags)
+
     for label, step_args, flags in steps:
-        direct = ansible.module_direct(module, step_args, **flags)
-        # The same call again through the CLI (the first call's change is done by then).
+        forked = ansible.module_direct(module, step_args, **flags)
+        # The same call again in a new interpreter, then through the CLI (the first call's
+        # change is done by then).
+        process = in_new_interpreter(step_args, flags)
         via_cli = ansible.module_via_ansible(module, step_args, **flags)
         if label in ("check", "again", "bad input"):
             for key in ("changed", "failed", "diff", "msg"):
-                assert direct.get(key) == via_cli.get(key), (label, key, direct, via_cli)
+                assert forked.get(key) == process.get(key) == via_cli.get(key), (
+                    label, key, forked, process, via_cli)
         else:
-            assert direct["changed"] is True, direct
+            assert forked["changed"] is True, forked
+            assert process["changed"] is False, process
             assert via_cli["changed"] is False, via_cli
     assert "retention_days" in ansible.module_direct(
         module, {**args, "retention_days": "many"})["msg"]
+
+
+def test_each_forked_module_call_has_its_own_stdin_output_and_exit_code():
+    """The fork server's children (tests/module_forkserver.py) behave as processes: what a call
+    reads, prints and exits with is its own, and a failing call leaves the server serving."""
+    server = module_forkserver()
+    env = {"PATH": os.environ.get("PATH", "")}
+    assert server.run("json.tool", '{"b": 1}', env) == (0, '{\n    "b": 1\n}\n', "")
+    rc, stdout, stderr = server.run("json.tool", "not json", env)
+    assert (rc, stdout) == (1, "")
+    assert "Expecting value" in stderr
+    assert server.run("json.tool", "[2]", env)[:2] == (0, "[\n    2\n]\n")
