@@ -188,13 +188,14 @@ test-molecule: setup ## Every role's molecule scenario against its own emulator
 test-app: app-setup services-up ## The Django app's tests against PostgreSQL and Redis
 	cd app && ../$(APP_VENV)/bin/python -m pytest -q
 
-# pytest beside everything else: the suite is CPU-bound on two cores (about 2,100 CPU seconds:
-# pytest 1,290, molecule 520, lint 105, checkov 25, the app and the image the rest; 2026-12-06),
-# and pytest is the longest part (its site stack waits out the emulator's holds: in its last
-# minutes only that chain runs, on ~40 % of the cores). So pytest starts at once, and the rest
-# runs one part after another beside it at nice 10, taking the CPU pytest leaves idle and the
-# cores once it is done. 2026-12-06, clean clone: lint and checkov first, then pytest beside
-# molecule, then the app and the image: 1393 s. Each part's output is printed when it ends
+# pytest beside everything else: the suite is CPU-bound on two cores (2026-12-06, after the
+# fork server and the emulator snapshots: pytest about 1,010 CPU seconds, molecule 520, lint 105,
+# checkov 25, the app's tests and the image's the rest), and pytest is the longest part (its site
+# stack waits out the emulator's holds: in its last minutes only that chain runs). So pytest
+# starts at once, and the rest runs one part after another beside it at nice 10, taking the CPU
+# pytest leaves idle and the cores once it is done. Clean clone, 2026-12-06: 1245 s (pytest 1128 s,
+# everything else done inside it); before, with lint and checkov first, molecule beside pytest,
+# then the app and the image: 1393 s. Each part's output is printed when it ends
 # (--output-sync); the first failure fails the run once pytest is done.
 TEST_BESIDE_UNIT := lint security test-molecule test-app test-container
 test: setup ## Everything CI runs: lint, checkov, pytest (infra and app), molecule, the image
