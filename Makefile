@@ -163,7 +163,7 @@ lint: setup ## yamllint, ansible-lint (production profile), ruff, actionlint (+ 
 	ruff check .
 	actionlint
 
-# Workers: three on two cores. The suite is mostly CPU (about 1,300 CPU seconds under mitogen),
+# Workers: three on two cores. The suite is mostly CPU (about 1,010 CPU seconds under mitogen),
 # but the site stack waits out the emulator's holds, and with 2 workers a third of the CPU sat
 # idle. Measured 2026-12-06: 2 workers 1066 s, 3 workers 883 s; 3 workers with a site stack per
 # file (the two chains side by side) 967 s - more CPU, and the cores were the bound - docs/ci.md.

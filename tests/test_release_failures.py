@@ -12,13 +12,17 @@ from test_release import deploy, rollback
 WRITES = ("Create", "Register", "Update", "Put", "Run", "Delete", "Tag", "Modify")
 
 
-@pytest.fixture
-def released(fresh_emulator, aws):
-    """An environment running release aaa111, with bbb222 pushed but not released."""
+def _provision_with_two_images(aws):
     env.provision(aws)
     RUNTIME.rollout_seconds = 0.5
     env.push(aws, "aaa111")
     env.push(aws, "bbb222")
+
+
+@pytest.fixture
+def released(fresh_emulator, aws):
+    """A provisioned environment with aaa111 and bbb222 pushed, nothing released yet."""
+    _provision_with_two_images(aws)
     return aws
 
 
@@ -27,11 +31,7 @@ def running_a_state(emulator, ansible):
     """release aaa111 deployed once for the file (a deploy is the costly part: ~30 s), kept as an
     emulator snapshot that each test starts from."""
     emulator.reset()
-    aws = emulator.client
-    env.provision(aws)
-    RUNTIME.rollout_seconds = 0.5
-    env.push(aws, "aaa111")
-    env.push(aws, "bbb222")
+    _provision_with_two_images(emulator.client)
     result = deploy(ansible, "aaa111")
     assert result.rc == 0, result.explain()
     yield emulator.snapshot()
