@@ -18,6 +18,9 @@ AWS behaves:
 * A one-off task (RunTask) stops with the exit code scripted for its task definition family
   (default 0); a non-zero code stops it with "Essential container in task exited".
 
+With ``BOOKING_EMULATOR_ECS_TASKS=podman``, RunTask runs the task's containers for real instead
+(tools/ecs_podman.py) and DescribeTasks reports how far they have come.
+
 Tests script outcomes through ``RUNTIME`` (in-process emulator):
 ``RUNTIME.script_rollout("svc", "FAILED")``, ``RUNTIME.script_exit_code("family", 1)``.
 The defaults are what a healthy release looks like, so an emulator in its own process (``make
@@ -32,6 +35,8 @@ import threading
 import time
 from collections import defaultdict, deque
 from typing import Any
+
+import ecs_podman  # found beside this file (tools/ is on the emulator's path)
 
 ROLLOUT_SECONDS_ENV = "BOOKING_EMULATOR_ECS_ROLLOUT_SECONDS"
 CIRCUIT_BREAKER_REASON = "ECS deployment circuit breaker: tasks failed to start."
@@ -279,10 +284,14 @@ def apply() -> None:
 
     run = backend_cls.run_task
 
-    def run_task(self: Any, cluster_str: str, task_definition_str: str, *args: Any,
-                 **kwargs: Any) -> Any:
-        tasks = run(self, cluster_str, task_definition_str, *args, **kwargs)
-        family = self.describe_task_definition(task_definition_str).family
+    def run_task(self: Any, cluster_str: str, task_definition_str: str, count: int,
+                 overrides: dict[str, Any] | None, *args: Any, **kwargs: Any) -> Any:
+        tasks = run(self, cluster_str, task_definition_str, count, overrides, *args, **kwargs)
+        task_definition = self.describe_task_definition(task_definition_str)
+        if ecs_podman.enabled():  # real containers (tools/ecs_podman.py)
+            ecs_podman.run(tasks, task_definition, overrides, self.account_id, self.region_name)
+            return tasks
+        family = task_definition.family
         for task in tasks:
             code = RUNTIME.exit_code(family)
             for container in task.containers:
@@ -292,6 +301,15 @@ def apply() -> None:
         return tasks
 
     backend_cls.run_task = run_task
+
+    describe_tasks = backend_cls.describe_tasks
+
+    def _describe_tasks(self: Any, cluster_str: str, tasks: list[str]) -> Any:
+        described = describe_tasks(self, cluster_str, tasks)
+        ecs_podman.report(described)  # tasks run as containers say how far they have come
+        return described
+
+    backend_cls.describe_tasks = _describe_tasks
 
     requirements = backend_cls._calculate_task_resource_requirements
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+from collections.abc import Iterator
 
 import pytest
 from container_support import METRICS, METRICS_FILE, REPO, RUN_DIR, TOOLS
@@ -37,3 +38,16 @@ def podman_ready() -> None:
                 "podman is not installed and cannot be installed here "
                 f"(tools/container/setup.sh: {setup.stderr.strip()[-300:]})"
             )
+
+
+@pytest.fixture(scope="module")
+def registry() -> Iterator[str]:
+    """The loopback registry: reused if running, else started here and stopped afterwards."""
+    script = str(TOOLS / "registry.sh")
+    running = subprocess.run([script, "status"], check=False).returncode == 0
+    if not running:
+        subprocess.run([script, "up"], check=True)
+    yield subprocess.run([script, "url"], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    if not running:
+        subprocess.run([script, "down"], check=False)

@@ -559,19 +559,6 @@ def test_worker_stop_is_graceful(worker: str):
     assert "Worker has been shut down" in logs(worker)
 
 
-@pytest.fixture(scope="module")
-def registry() -> Iterator[str]:
-    """The loopback registry: reused if running, else started here and stopped afterwards."""
-    script = str(TOOLS / "registry.sh")
-    running = subprocess.run([script, "status"], check=False).returncode == 0
-    if not running:
-        subprocess.run([script, "up"], check=True)
-    yield subprocess.run([script, "url"], capture_output=True, text=True,
-                         check=True).stdout.strip()
-    if not running:
-        subprocess.run([script, "down"], check=False)
-
-
 def test_push_pull_run_through_the_registry(image: str, registry: str, tmp_path: Path):
     tag = image.split(":")[-1]
     remote = f"{registry}/booking-api:{tag}"

@@ -1,0 +1,213 @@
+"""RunTask on the real data plane (tools/ecs_podman.py): the emulator runs the task definition's
+containers with podman, as Fargate runs them, and reports what really happened.
+
+Against an in-process emulator with BOOKING_EMULATOR_ECS_TASKS=podman, the image built by
+tools/container/build.sh (a cache hit once test_image.py or `make image` built it), pushed to the
+loopback registry (tools/container/registry.sh), which the task definition names. The file runs
+after test_image.py (by name), whose push to an empty registry is a measured figure.
+Cost: about 18 s (six tasks, the longest 5 s; the image cached).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from container_support import REPO, TOOLS, container_env
+
+sys.path.insert(0, str(REPO / "tools"))
+import ecs_podman  # tools/, above
+from emulator import Emulator
+
+pytestmark = pytest.mark.usefixtures("podman_ready")
+
+FAMILY = "booking-ecs-task-test"
+LOG_GROUP = "/booking-api/ecs-task-test"
+SECRET_VALUE = "s3cret-not-in-any-log"
+# What the container runs: it reports what it sees, then exits 3 - after 4 s, so that a task
+# RUNNING is seen past strict mode's 2 s in which a new task may be missing from DescribeTasks.
+PROBE = """
+import os, sys, time
+open('/tmp/probe', 'w').write('ok')
+try:
+    open('/probe', 'w')
+    print('root: writable')
+except OSError as error:
+    print('root: read-only', error.errno)
+print('uid', os.getuid())
+print('greeting', os.environ['GREETING'])
+print('secret matches', os.environ.get('DB_PASSWORD') == sys.argv[1])
+time.sleep(4)
+sys.exit(3)
+"""
+
+
+@pytest.fixture(scope="module")
+def registry_image(registry: str) -> str:
+    """The app image in the loopback registry, named as a task definition names it."""
+    build = subprocess.run([str(TOOLS / "build.sh")], capture_output=True, text=True,
+                           timeout=900, env=container_env(IMAGE_BUILDER="podman"), check=False)
+    assert build.returncode == 0, build.stderr[-3000:]
+    local = build.stdout.strip().splitlines()[-1]
+    remote = f"{registry}/{FAMILY}:probe"
+    for args in (["tag", local, remote], ["push", "--quiet", "--tls-verify=false", remote]):
+        done = ecs_podman.podman(*args)
+        assert done.returncode == 0, done.stderr
+    return remote
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[Emulator]:
+    before = os.environ.get(ecs_podman.TASKS_ENV)
+    os.environ[ecs_podman.TASKS_ENV] = "podman"
+    emu = Emulator(port=0).start()
+    yield emu
+    emu.stop()
+    if before is None:
+        os.environ.pop(ecs_podman.TASKS_ENV)
+    else:
+        os.environ[ecs_podman.TASKS_ENV] = before
+
+
+@pytest.fixture(scope="module")
+def network(emulator: Emulator) -> dict[str, Any]:
+    ec2 = emulator.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.9.1.0/24")["Subnet"]["SubnetId"]
+    group = ec2.create_security_group(GroupName="tasks", Description="tasks",
+                                      VpcId=vpc)["GroupId"]
+    emulator.client("ecs").create_cluster(clusterName="tasks")
+    emulator.client("logs").create_log_group(logGroupName=LOG_GROUP)
+    emulator.client("ssm").put_parameter(Name="/booking-api/test/db-password",
+                                         Type="SecureString", Value=SECRET_VALUE)
+    return {"awsvpcConfiguration": {"subnets": [subnet], "securityGroups": [group]}}
+
+
+def _register(emulator: Emulator, image: str, secret: str, **container: Any) -> str:
+    definition = {
+        "name": "probe", "image": image, "essential": True,
+        "command": ["python", "-c", PROBE, SECRET_VALUE],
+        "environment": [{"name": "GREETING", "value": "from the task definition"}],
+        "secrets": [{"name": "DB_PASSWORD", "valueFrom": secret}],
+        "readonlyRootFilesystem": True,
+        "mountPoints": [{"sourceVolume": "tmp", "containerPath": "/tmp"}],
+        "logConfiguration": {"logDriver": "awslogs", "options": {
+            "awslogs-group": LOG_GROUP, "awslogs-region": "us-east-1",
+            "awslogs-stream-prefix": "probe"}},
+        **container,
+    }
+    return emulator.client("ecs").register_task_definition(
+        family=FAMILY, networkMode="awsvpc", requiresCompatibilities=["FARGATE"],
+        cpu="256", memory="512", containerDefinitions=[definition],
+        volumes=[{"name": "tmp"}])["taskDefinition"]["taskDefinitionArn"]
+
+
+def _run(emulator: Emulator, network: dict[str, Any], arn: str, **overrides: Any) -> dict:
+    """RunTask, then DescribeTasks until STOPPED; every status seen on the way is recorded."""
+    ecs = emulator.client("ecs")
+    [task] = ecs.run_task(cluster="tasks", taskDefinition=arn, launchType="FARGATE",
+                          networkConfiguration=network, **overrides)["tasks"]
+    seen = [task["lastStatus"]]
+    deadline = time.monotonic() + 180
+    while task["lastStatus"] != "STOPPED":
+        assert time.monotonic() < deadline, f"still {task['lastStatus']} after 180 s"
+        time.sleep(0.5)
+        described = ecs.describe_tasks(cluster="tasks", tasks=[task["taskArn"]])["tasks"]
+        if not described:  # strict mode's eventual consistency: not visible yet, as on AWS
+            continue
+        [task] = described
+        if seen[-1] != task["lastStatus"]:
+            seen.append(task["lastStatus"])
+    task["seen"] = seen
+    return task
+
+
+def _log_lines(emulator: Emulator, task: dict, marker: str) -> list[str]:
+    """The task's log stream in the emulator's CloudWatch Logs, once `marker` is in it
+    (shipped as written, so it may lag the task's end a little)."""
+    stream = f"probe/probe/{task['taskArn'].rsplit('/', 1)[-1]}"
+    logs = emulator.client("logs")
+    deadline = time.monotonic() + 10
+    while True:
+        lines = [e["message"] for e in logs.get_log_events(
+            logGroupName=LOG_GROUP, logStreamName=stream)["events"]]
+        if any(marker in line for line in lines) or time.monotonic() > deadline:
+            return lines
+        time.sleep(0.2)
+
+
+def test_a_task_runs_its_container_to_its_real_exit_code(emulator, network, registry_image):
+    arn = _register(emulator, registry_image, "/booking-api/test/db-password")
+    task = _run(emulator, network, arn)
+    assert task["seen"][0] == "PROVISIONING"
+    assert "RUNNING" in task["seen"], task["seen"]
+    [container] = task["containers"]
+    assert container["exitCode"] == 3
+    assert task["stopCode"] == "EssentialContainerExited"
+    assert task["stoppedReason"] == "Essential container in task exited"
+    lines = _log_lines(emulator, task, "secret matches")
+    # readonlyRootFilesystem, the image's user, /tmp as Fargate mounts a task volume the image
+    # declares, the environment and the secret from the Parameter Store; none of it in a log.
+    assert "root: read-only 30" in lines, lines
+    assert "uid 1000" in lines
+    assert "greeting from the task definition" in lines
+    assert "secret matches True" in lines
+    assert not any(SECRET_VALUE in line for line in lines if "secret matches" not in line)
+
+
+def test_overrides_replace_the_command_and_add_environment(emulator, network, registry_image):
+    arn = _register(emulator, registry_image, "arn:aws:ssm:us-east-1:123456789012:parameter/"
+                    "booking-api/test/db-password")
+    task = _run(emulator, network, arn, overrides={"containerOverrides": [{
+        "name": "probe", "command": ["python", "-c", "import os, sys; print('override', "
+                                     "os.environ['EXTRA']); sys.exit(0)"],
+        "environment": [{"name": "EXTRA", "value": "given at RunTask"}]}]})
+    assert task["containers"][0]["exitCode"] == 0
+    assert "override given at RunTask" in _log_lines(emulator, task, "override")
+
+
+def test_a_missing_parameter_fails_the_task_before_it_starts(emulator, network,
+                                                             registry_image):
+    arn = _register(emulator, registry_image, "/booking-api/test/no-such-parameter")
+    task = _run(emulator, network, arn)
+    assert "RUNNING" not in task["seen"], task["seen"]
+    assert task["stopCode"] == "TaskFailedToStart"
+    assert task["stoppedReason"] == (
+        "ResourceInitializationError: unable to pull secrets or registry auth: execution "
+        "resource retrieval failed: unable to retrieve secrets from ssm: service call has been "
+        "retried 1 time(s): invalid ssm parameters: /booking-api/test/no-such-parameter")
+
+
+def test_an_image_not_in_the_registry_cannot_be_pulled(emulator, network, registry_image):
+    arn = _register(emulator, registry_image.rsplit(":", 1)[0] + ":not-pushed",
+                    "/booking-api/test/db-password")
+    task = _run(emulator, network, arn)
+    assert task["stopCode"] == "TaskFailedToStart"
+    assert task["stoppedReason"].startswith("CannotPullContainerError:"), task["stoppedReason"]
+
+
+def test_a_log_group_that_does_not_exist_fails_the_task(emulator, network, registry_image):
+    arn = _register(emulator, registry_image, "/booking-api/test/db-password",
+                    logConfiguration={"logDriver": "awslogs", "options": {
+                        "awslogs-group": "/booking-api/no-such-group",
+                        "awslogs-region": "us-east-1", "awslogs-stream-prefix": "probe"}})
+    task = _run(emulator, network, arn)
+    assert task["stopCode"] == "TaskFailedToStart"
+    assert "The specified log group does not exist" in task["stoppedReason"]
+
+
+def test_nothing_is_left_behind(emulator, network, registry_image):
+    """After the tasks above: no container, volume or mount directory of theirs remains."""
+    names = ecs_podman.podman("ps", "--all", "--format", "{{.Names}}").stdout.split()
+    assert [n for n in names if n.startswith("ecs-")] == []
+    volumes = ecs_podman.podman("volume", "ls", "--format", "{{.Name}}").stdout.split()
+    assert [v for v in volumes if v.startswith("ecs-") or len(v) == 64] == []
+    assert list(Path(tempfile.gettempdir()).glob("ecs-*")) == []
+

@@ -1,0 +1,364 @@
+"""ECS one-off tasks as real containers: RunTask runs what the task definition says, with podman.
+
+The first part of the emulator's real data plane (issue 17). With
+``BOOKING_EMULATOR_ECS_TASKS=podman`` in the emulator's environment, a Fargate RunTask no longer
+stops with a scripted exit code (moto_ecs): the emulator starts the task's containers on the
+project's podman store (tools/container/podman.sh) and the task lives as ECS reports it:
+
+* PROVISIONING while ECS prepares the task: the secrets are read from the emulator's Parameter
+  Store (``secrets[].valueFrom``, a name or its ARN) and the images pulled from the registry the
+  task definition names. A missing parameter stops the task before any container starts, with
+  ECS's ``TaskFailedToStart`` and the agent's message (``ResourceInitializationError: unable to
+  pull secrets or registry auth: ... invalid ssm parameters: <name>``); an image that cannot be
+  pulled with ``CannotPullContainerError``; an ``awslogs`` log group that does not exist with
+  ECS's logger error, unless ``awslogs-create-group`` is ``true``.
+* RUNNING once the containers run: ``command``, ``entryPoint``, ``user``, ``environment``,
+  ``stopTimeout``, the overrides of the RunTask call (``containerOverrides``: command,
+  environment), ``readonlyRootFilesystem`` (no tmpfs added: Fargate adds none), and the task's
+  volumes mounted as Fargate mounts them (a path the image declares a ``VOLUME`` starts with the
+  image's content, any other an empty directory owned by root, mode 0755).
+* STOPPED when an essential container exits (the others are stopped, SIGTERM then SIGKILL after
+  their ``stopTimeout``): each container's real exit code, ``stopCode``
+  ``EssentialContainerExited`` and ``stoppedReason`` "Essential container in task exited".
+
+Each container's output goes, line by line as it is written, to the log group and stream its
+``awslogs`` options name (``<awslogs-stream-prefix>/<container>/<task id>``) in the emulator's
+CloudWatch Logs, so ``aws logs tail`` on the emulator shows it. Secrets reach podman through an
+env file readable by the emulator's user only, removed once the container is created; they are
+never on a command line. DescribeTasks reads each task's progress from RUNNING_TASKS: the threads
+that run the containers never write moto's ECS records (they write log events, as the awslogs
+driver does through the API).
+
+Not yet (the rest of issue 17): services' tasks, a private IP per task (containers share the host's
+network for now), container health checks, cpu/memory limits.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+TASKS_ENV = "BOOKING_EMULATOR_ECS_TASKS"
+REPO = Path(__file__).resolve().parents[1]
+PODMAN = [str(REPO / "tools" / "container" / "podman.sh")]
+
+SECRETS_FAILED = ("ResourceInitializationError: unable to pull secrets or registry auth: "
+                  "execution resource retrieval failed: unable to retrieve secrets from ssm: "
+                  "service call has been retried 1 time(s): invalid ssm parameters: {names}")
+PULL_FAILED = ("CannotPullContainerError: pull image manifest has been retried 1 time(s): "
+               "failed to resolve ref {image}: {detail}")
+# As Fargate's agent reports a log group that does not exist (the awslogs driver cannot create
+# the task's stream; its message as AWS re:Post threads quote it).
+LOG_GROUP_MISSING = ("ResourceInitializationError: failed to validate logger args: "
+                     "create stream has been retried 1 times: failed to create Cloudwatch log "
+                     "stream: ResourceNotFoundException: The specified log group does not exist. "
+                     ": exit status 1")
+ESSENTIAL_EXITED = "Essential container in task exited"
+# Loopback registries speak plain HTTP (tools/container/registry.sh); every other one TLS.
+_PLAIN_HTTP_HOSTS = ("127.0.0.1", "localhost")
+
+
+def enabled() -> bool:
+    """Whether RunTask runs real containers (the emulator's environment says so)."""
+    return os.environ.get(TASKS_ENV, "") == "podman"
+
+
+def podman(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*PODMAN, *args], capture_output=True, text=True, timeout=timeout,
+                          check=False)
+
+
+class TaskFailedToStart(Exception):
+    """The task stops before its containers start; the message is ECS's stoppedReason."""
+
+
+def _parameter_name(value_from: str) -> str:
+    """A parameter's name from a secret's valueFrom: the name itself, or its ARN
+    (arn:aws:ssm:<region>:<account>:parameter/<name without its leading slash>)."""
+    if value_from.startswith("arn:"):
+        return "/" + value_from.split(":parameter/", 1)[1]
+    return value_from
+
+
+def _resolve_secrets(containers: list[dict[str, Any]], account: str, region: str) -> dict[
+        str, dict[str, str]]:
+    """Each container's secrets as environment variables, read from the Parameter Store."""
+    from moto.core.exceptions import JsonRESTError
+    from moto.ssm.models import ssm_backends
+
+    store = ssm_backends[account][region]
+    resolved: dict[str, dict[str, str]] = {}
+    missing: list[str] = []
+    for container in containers:
+        values = resolved.setdefault(container["name"], {})
+        for secret in container.get("secrets") or []:
+            name = _parameter_name(secret["valueFrom"])
+            try:
+                parameter = store.get_parameter(name)  # None when there is no such name
+            except JsonRESTError:  # a version or label that does not exist
+                parameter = None
+            if parameter is None:
+                missing.append(name)
+            else:
+                # As the agent reads it: GetParameters WithDecryption (moto keeps a
+                # SecureString's value wrapped as "kms:<key>:<value>").
+                values[secret["name"]] = parameter.decrypt(parameter.value)
+    if missing:
+        raise TaskFailedToStart(SECRETS_FAILED.format(names=", ".join(missing)))
+    return resolved
+
+
+def _log_options(container: dict[str, Any]) -> dict[str, str] | None:
+    config = container.get("logConfiguration") or {}
+    return config.get("options") or {} if config.get("logDriver") == "awslogs" else None
+
+
+def _check_log_groups(containers: list[dict[str, Any]], account: str, region: str) -> None:
+    from moto.logs.models import logs_backends
+
+    for container in containers:
+        options = _log_options(container)
+        if options is None:
+            continue
+        backend = logs_backends[account][options.get("awslogs-region", region)]
+        group = options["awslogs-group"]
+        if group not in backend.groups:
+            if str(options.get("awslogs-create-group", "")).lower() != "true":
+                raise TaskFailedToStart(LOG_GROUP_MISSING)
+            backend.create_log_group(group, {})
+
+
+def _pull(image: str) -> None:
+    registry = image.split("/", 1)[0].split(":", 1)[0]
+    tls = "false" if registry in _PLAIN_HTTP_HOSTS else "true"
+    pulled = podman("pull", "--quiet", f"--tls-verify={tls}", image, timeout=600)
+    if pulled.returncode != 0:
+        detail = (pulled.stderr.strip().splitlines() or ["unknown error"])[-1]
+        raise TaskFailedToStart(PULL_FAILED.format(image=image, detail=detail))
+
+
+def _image_volumes(image: str) -> set[str]:
+    inspected = podman("image", "inspect", image)
+    config = json.loads(inspected.stdout)[0].get("Config") or {} if inspected.returncode == 0 \
+        else {}
+    return set(config.get("Volumes") or {})
+
+
+class PodmanTask:
+    """One RunTask task: its containers on podman, its moto record kept up to date."""
+
+    def __init__(self, task: Any, task_definition: Any, overrides: dict[str, Any] | None,
+                 account: str, region: str) -> None:
+        self.task = task
+        self.id = task.task_arn.rsplit("/", 1)[-1]
+        self.account, self.region = account, region
+        by_name = {o.get("name"): o for o in (overrides or {}).get("containerOverrides") or []}
+        self.containers = [self._with_override(c, by_name.get(c["name"]))
+                           for c in task_definition.container_definitions]
+        self.names = {c["name"]: f"ecs-{self.id[:12]}-{c['name']}" for c in self.containers}
+        self._made: list[tuple[str, str]] = []  # ("volume", name) / ("dir", path) to remove
+        self._shippers: list[threading.Thread] = []
+        self._lock = threading.Lock()
+        self.status = "PROVISIONING"
+        self.exit_codes: dict[str, int | None] = {}
+        self.stop_code: str | None = None
+        self.stopped_reason: str | None = None
+
+    @staticmethod
+    def _with_override(container: dict[str, Any], override: dict[str, Any] | None) -> dict:
+        if not override:
+            return container
+        merged = dict(container)
+        if override.get("command") is not None:
+            merged["command"] = override["command"]
+        if override.get("environment"):
+            environment = {e["name"]: e["value"] for e in container.get("environment") or []}
+            environment.update({e["name"]: e["value"] for e in override["environment"]})
+            merged["environment"] = [{"name": k, "value": v} for k, v in environment.items()]
+        return merged
+
+    # --- the moto record: written in the API's threads only (RunTask, DescribeTasks) ----------
+    def _record_containers(self) -> None:
+        from moto.ecs.models import Container
+
+        records = []
+        for container in self.containers:
+            record = Container(_DefinitionView(self.task.task_definition_arn, container))
+            record.task_arn = self.task.task_arn  # moto gives the task definition's
+            record.exitCode = None
+            record.health_status = "UNKNOWN"  # no container health check run (yet)
+            records.append(record)
+        self.task.containers = records
+        # moto moves a task through its states as it is described; this one moves as it runs.
+        self.task._transitions = []
+
+    def report(self) -> None:
+        """Write what the task has come to into its moto record (DescribeTasks calls this)."""
+        with self._lock:
+            status, codes = self.status, dict(self.exit_codes)
+            stop_code, reason = self.stop_code, self.stopped_reason
+        self.task.status = status
+        for record in self.task.containers:
+            record.last_status = "PENDING" if status == "PROVISIONING" else status
+            record.exitCode = codes.get(record.name)
+        if status == "STOPPED":
+            self.task.desired_status = "STOPPED"
+            self.task.stop_code = stop_code
+            self.task.stopped_reason = reason
+
+    def _set(self, status: str, **stopped: Any) -> None:
+        with self._lock:
+            self.status = status
+            for name, value in stopped.items():
+                setattr(self, name, value)
+
+    # --- the containers -----------------------------------------------------------------------
+    def start(self) -> None:
+        self._record_containers()
+        self.report()
+        RUNNING_TASKS[self.task.task_arn] = self
+        threading.Thread(target=self._run, name=f"ecs-task-{self.id[:8]}", daemon=True).start()
+
+    def _run(self) -> None:
+        try:
+            secrets = _resolve_secrets(self.containers, self.account, self.region)
+            _check_log_groups(self.containers, self.account, self.region)
+            for image in dict.fromkeys(c["image"] for c in self.containers):
+                _pull(image)
+            self._set("PENDING")
+            for container in self.containers:
+                self._create(container, secrets[container["name"]])
+        except TaskFailedToStart as failure:
+            self._cleanup()
+            self._set("STOPPED", stop_code="TaskFailedToStart", stopped_reason=str(failure))
+            return
+        for container in self.containers:
+            podman("start", self.names[container["name"]])
+            options = _log_options(container)
+            if options is not None:
+                shipper = threading.Thread(target=self._ship_logs, args=(container, options),
+                                           daemon=True)
+                shipper.start()
+                self._shippers.append(shipper)
+        self._set("RUNNING")
+        self._wait()
+
+    def _create(self, container: dict[str, Any], secrets: dict[str, str]) -> None:
+        args = ["create", "--name", self.names[container["name"]], "--network=host"]
+        if container.get("entryPoint"):
+            args += ["--entrypoint", json.dumps(container["entryPoint"])]
+        if container.get("user"):
+            args += ["--user", str(container["user"])]
+        if container.get("readonlyRootFilesystem"):
+            args += ["--read-only", "--read-only-tmpfs=false"]
+        if container.get("stopTimeout"):
+            args += ["--stop-timeout", str(container["stopTimeout"])]
+        args += self._mounts(container)
+        environment = {e["name"]: e["value"] for e in container.get("environment") or []}
+        environment.update(secrets)
+        with tempfile.TemporaryDirectory(prefix="ecs-task-env-") as private:
+            env_file = Path(private) / "env"  # the directory is 0700: only this user reads it
+            env_file.write_text("".join(f"{k}={v}\n" for k, v in environment.items()))
+            created = podman(*args, "--env-file", str(env_file), container["image"],
+                             *(container.get("command") or []))
+        if created.returncode != 0:
+            raise TaskFailedToStart(f"CannotCreateContainerError: {created.stderr.strip()}")
+
+    def _mounts(self, container: dict[str, Any]) -> list[str]:
+        declared = _image_volumes(container["image"])
+        args = []
+        for mount in container.get("mountPoints") or []:
+            path = mount["containerPath"]
+            suffix = ":ro" if mount.get("readOnly") else ""
+            if path in declared:  # Fargate copies the image's content into the new volume
+                name = f"ecs-{self.id[:12]}-{mount['sourceVolume']}"
+                if ("volume", name) not in self._made:
+                    podman("volume", "create", name)
+                    self._made.append(("volume", name))
+                args += ["-v", f"{name}:{path}{suffix}"]
+            else:  # an empty directory owned by root, 0755
+                host = tempfile.mkdtemp(prefix=f"ecs-{self.id[:12]}-")
+                os.chmod(host, 0o755)
+                self._made.append(("dir", host))
+                args += ["-v", f"{host}:{path}{suffix}"]
+        return args
+
+    def _wait(self) -> None:
+        essential = [c["name"] for c in self.containers if c.get("essential", True)]
+        waiters = {name: subprocess.Popen([*PODMAN, "wait", self.names[name]],
+                                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                          text=True)
+                   for name in self.names}
+        while all(waiters[name].poll() is None for name in essential):
+            time.sleep(0.2)
+        for container in self.containers:  # the others stop as ECS stops them: SIGTERM first
+            if waiters[container["name"]].poll() is None:
+                podman("stop", self.names[container["name"]], timeout=180)
+        codes = {}
+        for name, waiter in waiters.items():
+            output = waiter.communicate(timeout=180)[0].strip()
+            codes[name] = int(output) if output.lstrip("-").isdigit() else None
+        for shipper in self._shippers:  # what the containers wrote reaches the log streams
+            shipper.join(timeout=30)
+        self._cleanup()
+        self._set("STOPPED", exit_codes=codes, stop_code="EssentialContainerExited",
+                  stopped_reason=ESSENTIAL_EXITED)
+
+    def _ship_logs(self, container: dict[str, Any], options: dict[str, str]) -> None:
+        from moto.logs.models import logs_backends
+
+        backend = logs_backends[self.account][options.get("awslogs-region", self.region)]
+        group = options["awslogs-group"]
+        prefix = options.get("awslogs-stream-prefix")
+        stream = "/".join(p for p in (prefix, container["name"], self.id) if p)
+        backend.ensure_log_stream(group, stream)
+        follow = subprocess.Popen([*PODMAN, "logs", "--follow", self.names[container["name"]]],
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        assert follow.stdout is not None
+        for line in follow.stdout:
+            backend.put_log_events(group, stream, [
+                {"timestamp": int(time.time() * 1000), "message": line.rstrip("\n")}])
+        follow.wait()
+
+    def _cleanup(self) -> None:
+        for name in self.names.values():
+            podman("rm", "--force", "--volumes", "--time", "0", name, timeout=180)
+        while self._made:
+            kind, name = self._made.pop()
+            if kind == "volume":
+                podman("volume", "rm", "--force", name)
+            else:
+                subprocess.run(["rm", "-rf", name], check=False)
+
+
+class _DefinitionView:
+    """What moto's Container reads of a task definition: one container's definition."""
+
+    def __init__(self, arn: str, container: dict[str, Any]) -> None:
+        self.arn = arn
+        self.container_definitions = [container]
+
+
+# Task ARN -> its PodmanTask, for DescribeTasks (a stopped task stays, as ECS shows it for a while).
+RUNNING_TASKS: dict[str, PodmanTask] = {}
+
+
+def run(tasks: list[Any], task_definition: Any, overrides: dict[str, Any] | None,
+        account: str, region: str) -> None:
+    """Start RunTask's tasks on podman (moto_ecs calls this when enabled())."""
+    for task in tasks:
+        PodmanTask(task, task_definition, overrides, account, region).start()
+
+
+def report(tasks: list[Any]) -> None:
+    """Bring the moto records of tasks run here up to date (moto_ecs, on DescribeTasks)."""
+    for task in tasks:
+        running = RUNNING_TASKS.get(task.task_arn)
+        if running is not None:
+            running.report()
