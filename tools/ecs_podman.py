@@ -19,7 +19,10 @@ project's podman store (tools/container/podman.sh) and the task lives as ECS rep
   image's content, any other an empty directory owned by root, mode 0755).
 * STOPPED when an essential container exits (the others are stopped, SIGTERM then SIGKILL after
   their ``stopTimeout``): each container's real exit code, ``stopCode``
-  ``EssentialContainerExited`` and ``stoppedReason`` "Essential container in task exited".
+  ``EssentialContainerExited`` and ``stoppedReason`` "Essential container in task exited". StopTask
+  stops the containers the same way: desired status STOPPED at once, ``stopCode``
+  ``UserInitiated`` with the reason given, STOPPED once they have exited. When the emulator stops
+  (``make down``), so do the tasks it runs.
 
 Each container's output goes, line by line as it is written, to the log group and stream its
 ``awslogs`` options name (``<awslogs-stream-prefix>/<container>/<task id>``) in the emulator's
@@ -60,6 +63,7 @@ LOG_GROUP_MISSING = ("ResourceInitializationError: failed to validate logger arg
                      "stream: ResourceNotFoundException: The specified log group does not exist. "
                      ": exit status 1")
 ESSENTIAL_EXITED = "Essential container in task exited"
+FARGATE_STOP_TIMEOUT = 30  # seconds (ContainerDefinition stopTimeout: "the default is 30")
 # Loopback registries speak plain HTTP (tools/container/registry.sh); every other one TLS.
 _PLAIN_HTTP_HOSTS = ("127.0.0.1", "localhost")
 
@@ -169,6 +173,8 @@ class PodmanTask:
         self.exit_codes: dict[str, int | None] = {}
         self.stop_code: str | None = None
         self.stopped_reason: str | None = None
+        self._stop_asked: threading.Event = threading.Event()  # StopTask, or the emulator's end
+        self._runner: threading.Thread | None = None
 
     @staticmethod
     def _with_override(container: dict[str, Any], override: dict[str, Any] | None) -> dict:
@@ -207,7 +213,7 @@ class PodmanTask:
         for record in self.task.containers:
             record.last_status = "PENDING" if status == "PROVISIONING" else status
             record.exitCode = codes.get(record.name)
-        if status == "STOPPED":
+        if status == "STOPPED" or self._stop_asked.is_set():
             self.task.desired_status = "STOPPED"
             self.task.stop_code = stop_code
             self.task.stopped_reason = reason
@@ -223,7 +229,19 @@ class PodmanTask:
         self._record_containers()
         self.report()
         RUNNING_TASKS[self.task.task_arn] = self
-        threading.Thread(target=self._run, name=f"ecs-task-{self.id[:8]}", daemon=True).start()
+        self._runner = threading.Thread(target=self._run, name=f"ecs-task-{self.id[:8]}",
+                                        daemon=True)
+        self._runner.start()
+
+    def stop(self, reason: str) -> None:
+        """StopTask: the containers get SIGTERM, then SIGKILL after their stopTimeout (podman's
+        --stop-timeout, set from it); the task is STOPPED once they have exited, with stopCode
+        UserInitiated and the reason given."""
+        with self._lock:
+            if self.status == "STOPPED" or self._stop_asked.is_set():
+                return
+            self.stop_code, self.stopped_reason = "UserInitiated", reason
+            self._stop_asked.set()  # the task's own thread stops the containers (_wait)
 
     def _run(self) -> None:
         try:
@@ -237,6 +255,10 @@ class PodmanTask:
         except TaskFailedToStart as failure:
             self._cleanup()
             self._set("STOPPED", stop_code="TaskFailedToStart", stopped_reason=str(failure))
+            return
+        if self._stop_asked.is_set():  # StopTask while the task was provisioned
+            self._cleanup()
+            self._set("STOPPED")
             return
         for container in self.containers:
             podman("start", self.names[container["name"]])
@@ -257,8 +279,8 @@ class PodmanTask:
             args += ["--user", str(container["user"])]
         if container.get("readonlyRootFilesystem"):
             args += ["--read-only", "--read-only-tmpfs=false"]
-        if container.get("stopTimeout"):
-            args += ["--stop-timeout", str(container["stopTimeout"])]
+        # SIGTERM, then SIGKILL after stopTimeout: Fargate's default 30 s (podman's is 10).
+        args += ["--stop-timeout", str(container.get("stopTimeout") or FARGATE_STOP_TIMEOUT)]
         args += self._mounts(container)
         environment = {e["name"]: e["value"] for e in container.get("environment") or []}
         environment.update(secrets)
@@ -295,9 +317,12 @@ class PodmanTask:
                                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                           text=True)
                    for name in self.names}
-        while all(waiters[name].poll() is None for name in essential):
+        while (all(waiters[name].poll() is None for name in essential)
+               and not self._stop_asked.is_set()):
             time.sleep(0.2)
-        for container in self.containers:  # the others stop as ECS stops them: SIGTERM first
+        self._set("STOPPING")
+        # The others (all, on StopTask) stop as ECS stops them: SIGTERM, SIGKILL after stopTimeout.
+        for container in self.containers:
             if waiters[container["name"]].poll() is None:
                 podman("stop", self.names[container["name"]], timeout=180)
         codes = {}
@@ -307,8 +332,15 @@ class PodmanTask:
         for shipper in self._shippers:  # what the containers wrote reaches the log streams
             shipper.join(timeout=30)
         self._cleanup()
-        self._set("STOPPED", exit_codes=codes, stop_code="EssentialContainerExited",
-                  stopped_reason=ESSENTIAL_EXITED)
+        if self._stop_asked.is_set():  # StopTask's code and reason stand
+            self._set("STOPPED", exit_codes=codes)
+        else:
+            self._set("STOPPED", exit_codes=codes, stop_code="EssentialContainerExited",
+                      stopped_reason=ESSENTIAL_EXITED)
+
+    def join(self, timeout: float) -> None:
+        if self._runner is not None:
+            self._runner.join(timeout)
 
     def _ship_logs(self, container: dict[str, Any], options: dict[str, str]) -> None:
         from moto.logs.models import logs_backends
@@ -354,6 +386,26 @@ def run(tasks: list[Any], task_definition: Any, overrides: dict[str, Any] | None
     """Start RunTask's tasks on podman (moto_ecs calls this when enabled())."""
     for task in tasks:
         PodmanTask(task, task_definition, overrides, account, region).start()
+
+
+def stop(task: Any, reason: str) -> bool:
+    """StopTask of a task run here (moto_ecs); False if it is not one of ours."""
+    running = RUNNING_TASKS.get(task.task_arn)
+    if running is None:
+        return False
+    running.stop(reason)
+    running.report()
+    return True
+
+
+def stop_all(reason: str = "Task stopped by the emulator's shutdown", timeout: float = 120) -> None:
+    """Stop every task still running and wait for them (the emulator stops: `make down`)."""
+    running = [t for t in RUNNING_TASKS.values() if t.status != "STOPPED"]
+    for task in running:
+        task.stop(reason)
+    deadline = time.monotonic() + timeout
+    for task in running:
+        task.join(max(deadline - time.monotonic(), 0))
 
 
 def report(tasks: list[Any]) -> None:

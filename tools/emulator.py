@@ -40,7 +40,8 @@ from urllib.parse import parse_qs
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import moto_ecs  # found through the path above
+import ecs_podman  # found through the path above
+import moto_ecs
 import moto_patches
 import moto_strict
 
@@ -301,6 +302,7 @@ class Emulator:
             self.calls.clear()
 
     def stop(self) -> None:
+        ecs_podman.stop_all()  # the ECS tasks it runs as containers stop with it
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()

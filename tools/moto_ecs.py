@@ -311,6 +311,18 @@ def apply() -> None:
 
     backend_cls.describe_tasks = _describe_tasks
 
+    stop_task = backend_cls.stop_task
+
+    def _stop_task(self: Any, cluster_str: str, task_str: str, reason: str) -> Any:
+        cluster = self._get_cluster(cluster_str)
+        task = next((t for arn, t in self.tasks.get(cluster.name, {}).items()
+                     if arn.endswith(task_str.split("/")[-1])), None)
+        if task is not None and ecs_podman.stop(task, reason or ""):
+            return task  # its containers stop as ECS stops them (tools/ecs_podman.py)
+        return stop_task(self, cluster_str, task_str, reason)
+
+    backend_cls.stop_task = _stop_task
+
     requirements = backend_cls._calculate_task_resource_requirements
 
     def _requirements(task_definition: Any) -> Any:

@@ -5,7 +5,7 @@ Against an in-process emulator with BOOKING_EMULATOR_ECS_TASKS=podman, the image
 tools/container/build.sh (a cache hit once test_image.py or `make image` built it), pushed to the
 loopback registry (tools/container/registry.sh), which the task definition names. The file runs
 after test_image.py (by name), whose push to an empty registry is a measured figure.
-Cost: about 18 s (six tasks, the longest 5 s; the image cached).
+Cost: about 30 s (eight tasks, the longest 5 s; the image cached).
 """
 
 from __future__ import annotations
@@ -201,6 +201,56 @@ def test_a_log_group_that_does_not_exist_fails_the_task(emulator, network, regis
     task = _run(emulator, network, arn)
     assert task["stopCode"] == "TaskFailedToStart"
     assert "The specified log group does not exist" in task["stoppedReason"]
+
+
+SLEEPER = ["python", "-c", "import time; time.sleep(300)"]  # PID 1: SIGTERM does not end it
+
+
+def _running(emulator: Emulator, network: dict[str, Any], arn: str) -> dict:
+    """RunTask of the sleeper, once DescribeTasks shows it RUNNING."""
+    ecs = emulator.client("ecs")
+    [task] = ecs.run_task(cluster="tasks", taskDefinition=arn, launchType="FARGATE",
+                          networkConfiguration=network)["tasks"]
+    deadline = time.monotonic() + 120
+    while task["lastStatus"] != "RUNNING":
+        assert time.monotonic() < deadline, task
+        assert task["lastStatus"] != "STOPPED", task
+        time.sleep(0.3)
+        task = (ecs.describe_tasks(cluster="tasks", tasks=[task["taskArn"]])["tasks"]
+                or [task])[0]
+    return task
+
+
+def test_stop_task_stops_the_containers_after_their_stop_timeout(emulator, network,
+                                                                 registry_image):
+    arn = _register(emulator, registry_image, "/booking-api/test/db-password",
+                    command=SLEEPER, stopTimeout=2)
+    task = _running(emulator, network, arn)
+    ecs = emulator.client("ecs")
+    asked = time.monotonic()
+    stopping = ecs.stop_task(cluster="tasks", task=task["taskArn"],
+                             reason="Stopped by the test")["task"]
+    assert stopping["desiredStatus"] == "STOPPED"
+    assert stopping["lastStatus"] != "STOPPED"  # the containers have not exited yet
+    while task["lastStatus"] != "STOPPED":
+        assert time.monotonic() - asked < 60, task["lastStatus"]
+        time.sleep(0.3)
+        [task] = ecs.describe_tasks(cluster="tasks", tasks=[task["taskArn"]])["tasks"]
+    assert time.monotonic() - asked >= 2, "SIGKILL came before the stopTimeout"
+    assert task["stopCode"] == "UserInitiated"
+    assert task["stoppedReason"] == "Stopped by the test"
+    assert task["containers"][0]["exitCode"] == 137  # SIGKILL: PID 1 ignored SIGTERM
+
+
+def test_the_emulator_stopping_stops_its_tasks(emulator, network, registry_image):
+    arn = _register(emulator, registry_image, "/booking-api/test/db-password",
+                    command=SLEEPER, stopTimeout=1)
+    task = _running(emulator, network, arn)
+    ecs_podman.stop_all(timeout=60)  # what Emulator.stop() does first
+    [task] = emulator.client("ecs").describe_tasks(cluster="tasks",
+                                                   tasks=[task["taskArn"]])["tasks"]
+    assert task["lastStatus"] == "STOPPED"
+    assert task["stopCode"] == "UserInitiated"
 
 
 def test_nothing_is_left_behind(emulator, network, registry_image):
