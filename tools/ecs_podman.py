@@ -47,6 +47,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import rds_postgres  # beside this file (tools/ is on the emulator's path)
+
 TASKS_ENV = "BOOKING_EMULATOR_ECS_TASKS"
 REPO = Path(__file__).resolve().parents[1]
 PODMAN = [str(REPO / "tools" / "container" / "podman.sh")]
@@ -273,6 +275,9 @@ class PodmanTask:
 
     def _create(self, container: dict[str, Any], secrets: dict[str, str]) -> None:
         args = ["create", "--name", self.names[container["name"]], "--network=host"]
+        # The emulated endpoints resolve inside the container as on AWS (tools/rds_postgres.py).
+        for name, address in sorted(rds_postgres.ENDPOINTS.items()):
+            args += ["--add-host", f"{name}:{address}"]
         if container.get("entryPoint"):
             args += ["--entrypoint", json.dumps(container["entryPoint"])]
         if container.get("user"):

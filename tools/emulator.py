@@ -44,6 +44,7 @@ import ecs_podman  # found through the path above
 import moto_ecs
 import moto_patches
 import moto_strict
+import rds_postgres
 
 HOST = "127.0.0.1"
 RUN_DIR = Path(__file__).resolve().parent.parent / ".run"
@@ -54,6 +55,9 @@ def endpoint_url(port: int) -> str:
 
 
 HEALTH_PATH = "/_emulator/health"
+# The loopback address of the PostgreSQL server behind each DB instance's endpoint name
+# (BOOKING_EMULATOR_RDS=postgres, tools/rds_postgres.py): what a client maps the name to.
+RDS_ENDPOINTS_PATH = "/_emulator/rds/endpoints"
 
 
 def is_answering(port: int, timeout: float = 5.0) -> bool:
@@ -197,6 +201,9 @@ class Emulator:
         if environ.get("PATH_INFO") == HEALTH_PATH:  # cheap, whatever the emulated state
             start_response("200 OK", [("Content-Type", "text/plain")])
             return [b"booking-deploy emulator"]
+        if environ.get("PATH_INFO") == RDS_ENDPOINTS_PATH:  # endpoint name -> real server
+            start_response("200 OK", [("Content-Type", "application/json")])
+            return [json.dumps(rds_postgres.ENDPOINTS).encode()]
         if self._strict is not None:  # strict mode's own /_emulator/ hooks
             answered = self._strict.hook(environ, start_response)
             if answered is not None:
@@ -302,7 +309,8 @@ class Emulator:
             self.calls.clear()
 
     def stop(self) -> None:
-        ecs_podman.stop_all()  # the ECS tasks it runs as containers stop with it
+        ecs_podman.stop_all()  # the ECS tasks it runs as containers stop with it,
+        rds_postgres.stop_all()  # and the PostgreSQL servers behind its DB instances
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()

@@ -244,6 +244,14 @@ def _ecs_data_plane() -> None:
     moto_ecs.apply()
 
 
+def _rds_real_postgres() -> None:
+    """With BOOKING_EMULATOR_RDS=postgres, a postgres DB instance is a real server (see
+    rds_postgres)."""
+    import rds_postgres
+
+    rds_postgres.apply()
+
+
 def _cloudtrail_delete_by_arn() -> None:
     """DeleteTrail takes the trail's name or its ARN, as on AWS (moto ignored an ARN silently)."""
     from moto.cloudtrail.models import CloudTrailBackend
@@ -336,6 +344,7 @@ PATCHES: list[Callable[[], None]] = [
     _elasticache_replication_group_members,
     _scaling_policy_names,
     _ecs_data_plane,
+    _rds_real_postgres,
     _cloudtrail_delete_by_arn,
     _elasticache_replication_group_deletion,
     _elasticache_delete_cache_subnet_group,

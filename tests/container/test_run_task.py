@@ -24,6 +24,7 @@ from container_support import REPO, TOOLS, container_env
 
 sys.path.insert(0, str(REPO / "tools"))
 import ecs_podman  # tools/, above
+import rds_postgres
 from emulator import Emulator
 
 pytestmark = pytest.mark.usefixtures("podman_ready")
@@ -65,15 +66,17 @@ def registry_image(registry: str) -> str:
 
 @pytest.fixture(scope="module")
 def emulator() -> Iterator[Emulator]:
-    before = os.environ.get(ecs_podman.TASKS_ENV)
-    os.environ[ecs_podman.TASKS_ENV] = "podman"
+    switches = {ecs_podman.TASKS_ENV: "podman", rds_postgres.RDS_ENV: "postgres"}
+    before = {name: os.environ.get(name) for name in switches}
+    os.environ.update(switches)
     emu = Emulator(port=0).start()
     yield emu
     emu.stop()
-    if before is None:
-        os.environ.pop(ecs_podman.TASKS_ENV)
-    else:
-        os.environ[ecs_podman.TASKS_ENV] = before
+    for name, value in before.items():
+        if value is None:
+            os.environ.pop(name)
+        else:
+            os.environ[name] = value
 
 
 @pytest.fixture(scope="module")
@@ -201,6 +204,31 @@ def test_a_log_group_that_does_not_exist_fails_the_task(emulator, network, regis
     task = _run(emulator, network, arn)
     assert task["stopCode"] == "TaskFailedToStart"
     assert "The specified log group does not exist" in task["stoppedReason"]
+
+
+def test_a_task_reaches_its_database_by_the_endpoint_name(emulator, network, registry_image):
+    """The DB instance is a real server (tools/rds_postgres.py) and the task connects to it as
+    the app does on AWS: the endpoint name, the master password from a secret."""
+    rds = emulator.client("rds")
+    rds.create_db_instance(DBInstanceIdentifier="booking-task-db", Engine="postgres",
+                           DBInstanceClass="db.t3.micro", AllocatedStorage=20,
+                           MasterUsername="booking_admin", MasterUserPassword=SECRET_VALUE,
+                           DBName="booking")
+    endpoint = rds.describe_db_instances(DBInstanceIdentifier="booking-task-db")[
+        "DBInstances"][0]["Endpoint"]
+    try:
+        arn = _register(emulator, registry_image, "/booking-api/test/db-password", command=[
+            "python", "-c", "import os, psycopg; print('connected to', psycopg.connect("
+            "host=os.environ['DB_HOST'], port=int(os.environ['DB_PORT']), dbname='booking', "
+            "user='booking_admin', password=os.environ['DB_PASSWORD']).execute("
+            "'select current_database()').fetchone()[0])"],
+            environment=[{"name": "DB_HOST", "value": endpoint["Address"]},
+                         {"name": "DB_PORT", "value": str(endpoint["Port"])}])
+        task = _run(emulator, network, arn)
+        assert task["containers"][0]["exitCode"] == 0, _log_lines(emulator, task, "connected")
+        assert "connected to booking" in _log_lines(emulator, task, "connected")
+    finally:
+        rds.delete_db_instance(DBInstanceIdentifier="booking-task-db", SkipFinalSnapshot=True)
 
 
 SLEEPER = ["python", "-c", "import time; time.sleep(300)"]  # PID 1: SIGTERM does not end it
