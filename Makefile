@@ -17,6 +17,16 @@ ARGS ?=
 # moto, or a spec such as `all,nat=5`. The test suites default to the short `test` profile
 # (tests/conftest.py, tests/molecule/prepare.yml); BOOKING_EMULATOR_STRICT=off turns them off too.
 EMULATOR_STRICT ?= all
+# The emulator's data plane (docs/emulator.md): `scripted` (ECS tasks and DB instances are
+# records; tasks stop with a scripted exit code) or `real`: one-off ECS tasks (the release's
+# migration) run as podman containers with their logs in CloudWatch Logs, and each postgres DB
+# instance is a real PostgreSQL server behind its endpoint name. `make down` before switching.
+EMULATOR_DATA_PLANE ?= scripted
+ifeq ($(EMULATOR_DATA_PLANE),real)
+EMULATOR_DATA_PLANE_ENV := BOOKING_EMULATOR_ECS_TASKS=podman BOOKING_EMULATOR_RDS=postgres
+else ifneq ($(EMULATOR_DATA_PLANE),scripted)
+$(error EMULATOR_DATA_PLANE must be scripted or real, not '$(EMULATOR_DATA_PLANE)')
+endif
 
 export PATH := $(BIN):$(PATH)
 # Our strategy plugins (plugins/strategy: mitogen_linear) and ansible.cfg's `strategy` for every
@@ -139,8 +149,8 @@ teardown: setup emulator-up ## Remove the environment in reverse order (CONFIRM=
 check: setup emulator-up registry-up ## Dry-run site.yml with --check --diff
 	ansible-playbook site.yml -i $(INVENTORY) --check --diff $(ARGS)
 
-emulator-up: setup ## Start the local AWS emulator, strict unless EMULATOR_STRICT=off (reused if already running)
-	@BOOKING_EMULATOR_STRICT='$(EMULATOR_STRICT)' python tools/emulator.py up --port $(EMULATOR_PORT)
+emulator-up: setup $(if $(EMULATOR_DATA_PLANE_ENV),container-setup) ## Start the local AWS emulator, strict unless EMULATOR_STRICT=off, EMULATOR_DATA_PLANE=real for real tasks and databases (reused if already running)
+	@BOOKING_EMULATOR_STRICT='$(EMULATOR_STRICT)' $(EMULATOR_DATA_PLANE_ENV) python tools/emulator.py up --port $(EMULATOR_PORT)
 
 emulator-down: ## Stop the local AWS emulator
 	@if [ -x $(VENV)/bin/python ]; then $(VENV)/bin/python tools/emulator.py down; fi
