@@ -122,7 +122,7 @@ def _resolve_secrets(containers: list[dict[str, Any]], account: str, region: str
 
 def _log_options(container: dict[str, Any]) -> dict[str, str] | None:
     config = container.get("logConfiguration") or {}
-    return config.get("options") or {} if config.get("logDriver") == "awslogs" else None
+    return (config.get("options") or {}) if config.get("logDriver") == "awslogs" else None
 
 
 def _check_log_groups(containers: list[dict[str, Any]], account: str, region: str) -> None:
@@ -151,8 +151,9 @@ def _pull(image: str) -> None:
 
 def _image_volumes(image: str) -> set[str]:
     inspected = podman("image", "inspect", image)
-    config = json.loads(inspected.stdout)[0].get("Config") or {} if inspected.returncode == 0 \
-        else {}
+    if inspected.returncode != 0:
+        return set()
+    config = json.loads(inspected.stdout)[0].get("Config") or {}
     return set(config.get("Volumes") or {})
 
 
