@@ -245,6 +245,27 @@ def test_run_task_waits_for_the_exit_code(ansible, aws, network):
     assert "Essential container in task exited" in failed["msg"]
 
 
+def test_run_task_without_security_groups_gets_the_vpcs_default(ansible, aws, network):
+    """AwsVpcConfiguration: "If you don't specify a security group, the default security group
+    for the VPC is used" (moto answered HTTP 500)."""
+    _register(ansible, "r/app:1")
+    network = {"awsvpcConfiguration": {
+        k: v for k, v in network["awsvpcConfiguration"].items() if k != "securityGroups"}}
+    ran = _migrate(ansible, network)
+    assert ran["succeeded"] is True, ran
+    ec2 = aws("ec2")
+    [subnet] = ec2.describe_subnets(SubnetIds=network["awsvpcConfiguration"]["subnets"][:1])[
+        "Subnets"]
+    [default] = ec2.describe_security_groups(Filters=[
+        {"Name": "vpc-id", "Values": [subnet["VpcId"]]},
+        {"Name": "group-name", "Values": ["default"]}])["SecurityGroups"]
+    [task] = aws("ecs").describe_tasks(cluster=CLUSTER, tasks=[ran["task_arn"]])["tasks"]
+    [eni] = [d["value"] for a in task["attachments"] for d in a["details"]
+             if d["name"] == "networkInterfaceId"]
+    [interface] = ec2.describe_network_interfaces(NetworkInterfaceIds=[eni])["NetworkInterfaces"]
+    assert [g["GroupId"] for g in interface["Groups"]] == [default["GroupId"]]
+
+
 def test_run_task_check_mode_runs_nothing(ansible, aws, network):
     _register(ansible, "r/app:1")
     checked = ansible.module("booking.aws.ecs_run_task", {

@@ -200,6 +200,21 @@ def _advance(service: Any) -> None:
         deployment["status"] = "ACTIVE"
 
 
+def _default_security_group(backend: Any, network: dict[str, Any] | None) -> Any:
+    """awsvpcConfiguration without securityGroups: AWS uses the VPC's default security group
+    (API reference, AwsVpcConfiguration: "If you don't specify a security group, the default
+    security group for the VPC is used"); moto failed with a KeyError (HTTP 500)."""
+    awsvpc = (network or {}).get("awsvpcConfiguration") or {}
+    if not awsvpc.get("subnets") or awsvpc.get("securityGroups"):
+        return network
+    from moto.ec2.models import ec2_backends
+
+    ec2 = ec2_backends[backend.account_id][backend.region_name]
+    vpc_id = ec2.get_subnet(awsvpc["subnets"][0]).vpc_id
+    default = ec2.get_default_security_group(vpc_id)
+    return {**network, "awsvpcConfiguration": {**awsvpc, "securityGroups": [default.id]}}
+
+
 def _memory_from_task(task_definition: Any) -> Any:
     """A Fargate task definition may give memory at task level only (AWS allows it)."""
     if all("memory" in c or "memoryReservation" in c or "Memory" in c
@@ -285,8 +300,12 @@ def apply() -> None:
     run = backend_cls.run_task
 
     def run_task(self: Any, cluster_str: str, task_definition_str: str, count: int,
-                 overrides: dict[str, Any] | None, *args: Any, **kwargs: Any) -> Any:
-        tasks = run(self, cluster_str, task_definition_str, count, overrides, *args, **kwargs)
+                 overrides: dict[str, Any] | None, started_by: str, tags: Any,
+                 launch_type: str | None, networking_configuration: dict[str, Any] | None = None,
+                 *args: Any, **kwargs: Any) -> Any:
+        networking_configuration = _default_security_group(self, networking_configuration)
+        tasks = run(self, cluster_str, task_definition_str, count, overrides, started_by, tags,
+                    launch_type, networking_configuration, *args, **kwargs)
         task_definition = self.describe_task_definition(task_definition_str)
         if ecs_podman.enabled():  # real containers (tools/ecs_podman.py)
             ecs_podman.run(tasks, task_definition, overrides, self.account_id, self.region_name)
