@@ -394,14 +394,15 @@ def run(tasks: list[Any], task_definition: Any, overrides: dict[str, Any] | None
         PodmanTask(task, task_definition, overrides, account, region).start()
 
 
-def stop(task: Any, reason: str) -> bool:
-    """StopTask of a task run here (moto_ecs); False if it is not one of ours."""
-    running = RUNNING_TASKS.get(task.task_arn)
+def stop(task: str, reason: str) -> Any:
+    """StopTask (moto_ecs) of `task`, an ARN or ID: its moto record if it runs here, else None."""
+    task_id = task.rsplit("/", 1)[-1]
+    running = next((t for t in RUNNING_TASKS.values() if t.id == task_id), None)
     if running is None:
-        return False
+        return None
     running.stop(reason)
     running.report()
-    return True
+    return running.task
 
 
 def stop_all(reason: str = "Task stopped by the emulator's shutdown", timeout: float = 120) -> None:

@@ -333,12 +333,10 @@ def apply() -> None:
     stop_task = backend_cls.stop_task
 
     def _stop_task(self: Any, cluster_str: str, task_str: str, reason: str) -> Any:
-        cluster = self._get_cluster(cluster_str)
-        task = next((t for arn, t in self.tasks.get(cluster.name, {}).items()
-                     if arn.endswith(task_str.split("/")[-1])), None)
-        if task is not None and ecs_podman.stop(task, reason or ""):
-            return task  # its containers stop as ECS stops them (tools/ecs_podman.py)
-        return stop_task(self, cluster_str, task_str, reason)
+        self._get_cluster(cluster_str)  # an unknown cluster is refused as moto refuses it
+        stopping = ecs_podman.stop(task_str, reason or "")  # its containers stop as on ECS
+        return stopping if stopping is not None else stop_task(self, cluster_str, task_str,
+                                                               reason)
 
     backend_cls.stop_task = _stop_task
 

@@ -112,14 +112,16 @@ def _register(emulator: Emulator, image: str, secret: str, **container: Any) -> 
         volumes=[{"name": "tmp"}])["taskDefinition"]["taskDefinitionArn"]
 
 
-def _run(emulator: Emulator, network: dict[str, Any], arn: str, **overrides: Any) -> dict:
-    """RunTask, then DescribeTasks until STOPPED; every status seen on the way is recorded."""
+def _run(emulator: Emulator, network: dict[str, Any], arn: str, until: str = "STOPPED",
+         **overrides: Any) -> dict:
+    """RunTask, then DescribeTasks until the task is `until` (or STOPPED); every status seen on
+    the way is recorded."""
     ecs = emulator.client("ecs")
     [task] = ecs.run_task(cluster="tasks", taskDefinition=arn, launchType="FARGATE",
                           networkConfiguration=network, **overrides)["tasks"]
     seen = [task["lastStatus"]]
     deadline = time.monotonic() + 180
-    while task["lastStatus"] != "STOPPED":
+    while task["lastStatus"] not in (until, "STOPPED"):
         assert time.monotonic() < deadline, f"still {task['lastStatus']} after 180 s"
         time.sleep(0.5)
         described = ecs.describe_tasks(cluster="tasks", tasks=[task["taskArn"]])["tasks"]
@@ -236,16 +238,8 @@ SLEEPER = ["python", "-c", "import time; time.sleep(300)"]  # PID 1: SIGTERM doe
 
 def _running(emulator: Emulator, network: dict[str, Any], arn: str) -> dict:
     """RunTask of the sleeper, once DescribeTasks shows it RUNNING."""
-    ecs = emulator.client("ecs")
-    [task] = ecs.run_task(cluster="tasks", taskDefinition=arn, launchType="FARGATE",
-                          networkConfiguration=network)["tasks"]
-    deadline = time.monotonic() + 120
-    while task["lastStatus"] != "RUNNING":
-        assert time.monotonic() < deadline, task
-        assert task["lastStatus"] != "STOPPED", task
-        time.sleep(0.3)
-        task = (ecs.describe_tasks(cluster="tasks", tasks=[task["taskArn"]])["tasks"]
-                or [task])[0]
+    task = _run(emulator, network, arn, until="RUNNING")
+    assert task["lastStatus"] == "RUNNING", task
     return task
 
 
