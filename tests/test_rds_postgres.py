@@ -40,7 +40,7 @@ def _rds(url: str):
 
 
 def _endpoints(url: str) -> dict[str, str]:
-    with urllib.request.urlopen(f"{url}/_emulator/rds/endpoints", timeout=10) as response:
+    with urllib.request.urlopen(f"{url}/_emulator/endpoints", timeout=10) as response:
         return json.loads(response.read())
 
 
@@ -61,7 +61,7 @@ def test_an_instance_is_a_server_behind_its_endpoint(rds_emulator):
     endpoint = rds.describe_db_instances(DBInstanceIdentifier="booking-real")[
         "DBInstances"][0]["Endpoint"]["Address"]
     address = _endpoints(rds_emulator)[endpoint]
-    assert address.startswith("127.77.0."), address
+    assert address.startswith("198.18."), address  # an endpoint address (tools/local_net.py)
     assert instance["DBName"] == "booking"
 
     answered = _query(address, PASSWORD, "select current_user, current_database()")

@@ -41,6 +41,7 @@ from urllib.parse import parse_qs
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import ecs_podman  # found through the path above
+import local_net
 import moto_ecs
 import moto_patches
 import moto_strict
@@ -55,9 +56,10 @@ def endpoint_url(port: int) -> str:
 
 
 HEALTH_PATH = "/_emulator/health"
-# The loopback address of the PostgreSQL server behind each DB instance's endpoint name
-# (BOOKING_EMULATOR_RDS=postgres, tools/rds_postgres.py): what a client maps the name to.
-RDS_ENDPOINTS_PATH = "/_emulator/rds/endpoints"
+# The address of the real server behind each endpoint name (a DB instance's PostgreSQL, a
+# replication group's Redis, a load balancer's proxy; tools/local_net.py): what a client maps
+# the name to.
+ENDPOINTS_PATH = "/_emulator/endpoints"
 
 
 def is_answering(port: int, timeout: float = 5.0) -> bool:
@@ -201,9 +203,9 @@ class Emulator:
         if environ.get("PATH_INFO") == HEALTH_PATH:  # cheap, whatever the emulated state
             start_response("200 OK", [("Content-Type", "text/plain")])
             return [b"booking-deploy emulator"]
-        if environ.get("PATH_INFO") == RDS_ENDPOINTS_PATH:  # endpoint name -> real server
+        if environ.get("PATH_INFO") == ENDPOINTS_PATH:  # endpoint name -> real server
             start_response("200 OK", [("Content-Type", "application/json")])
-            return [json.dumps(rds_postgres.ENDPOINTS).encode()]
+            return [json.dumps(local_net.HOSTS).encode()]
         if self._strict is not None:  # strict mode's own /_emulator/ hooks
             answered = self._strict.hook(environ, start_response)
             if answered is not None:

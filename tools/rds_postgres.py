@@ -4,11 +4,12 @@ With ``BOOKING_EMULATOR_RDS=postgres`` in the emulator's environment, CreateDBIn
 ``postgres`` starts a PostgreSQL cluster of its own for the instance (the machine's PostgreSQL
 binaries, run as the ``postgres`` user): its master user with the master password the call gave
 (password authentication, SCRAM, as RDS: a wrong password is refused), the ``DBName`` database if
-one was given, listening on the instance's port at a loopback address of its own (127.77.0.N), so
+one was given, listening on the instance's port at an endpoint address of its own
+(tools/local_net.py: 198.18.x.y on the loopback interface, reachable from the task containers), so
 it never clashes with the machine's PostgreSQL on 127.0.0.1:5432. The instance's endpoint name
-(``<id>.aaaaaaaaaa.<region>.rds.amazonaws.com``, as moto names it) maps to that address:
-``ENDPOINTS``, which tools/ecs_podman.py gives every task container as a host entry, so the app
-connects by the endpoint name as on AWS. ModifyDBInstance with a new master password changes
+(``<id>.aaaaaaaaaa.<region>.rds.amazonaws.com``, as moto names it) maps to that address in
+``local_net.HOSTS``, which tools/ecs_podman.py gives every task container as a host entry, so the
+app connects by the endpoint name as on AWS. ModifyDBInstance with a new master password changes
 it; DeleteDBInstance stops and removes the cluster; so does the emulator's end.
 
 The server is the machine's PostgreSQL major version whatever ``EngineVersion`` asks (15 here);
@@ -18,7 +19,6 @@ the emulator's RDS API still answers with the version asked.
 from __future__ import annotations
 
 import contextlib
-import itertools
 import os
 import shutil
 import subprocess
@@ -27,12 +27,10 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import local_net  # beside this file (tools/ is on the emulator's path)
+
 RDS_ENV = "BOOKING_EMULATOR_RDS"
-LOOPBACK_PREFIX = "127.77.0."
-# Endpoint name -> loopback address of the server behind it (read by tools/ecs_podman.py).
-ENDPOINTS: dict[str, str] = {}
 _CLUSTERS: dict[tuple[str, str, str], PostgresCluster] = {}  # (account, region, id) -> cluster
-_ADDRESSES = itertools.count(2)
 _LOCK = threading.Lock()
 
 
@@ -81,6 +79,10 @@ class PostgresCluster:
                          "--auth-local=trust", "--encoding=UTF8", "--no-sync")
         finally:
             pwfile.unlink()
+        # initdb's host lines cover 127.0.0.1 and ::1 only: clients come from the endpoint's own
+        # address and from the tasks' subnets. Password (SCRAM) from anywhere, as RDS.
+        with (self.data / "pg_hba.conf").open("a") as hba:
+            hba.write("host all all 0.0.0.0/0 scram-sha-256\n")
         _as_postgres(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-w", "-l",
                      str(self.root / "server.log"), "-o",
                      f"-c listen_addresses={address} -c port={port} "
@@ -111,14 +113,17 @@ def created(backend: Any, instance: Any) -> None:
     """CreateDBInstance made `instance`: start its server (postgres engines only)."""
     if instance.engine != "postgres":
         return
-    with _LOCK:
-        address = f"{LOOPBACK_PREFIX}{next(_ADDRESSES)}"
-    cluster = PostgresCluster(address, int(instance.port), instance.master_username,
-                              instance._master_user_password, instance.db_name)
+    address = local_net.endpoint_address()
+    try:
+        cluster = PostgresCluster(address, int(instance.port), instance.master_username,
+                                  instance._master_user_password, instance.db_name)
+    except BaseException:
+        local_net.release(address)
+        raise
     cluster.endpoint = instance.address
     with _LOCK:
         _CLUSTERS[_key(backend, instance.db_instance_identifier)] = cluster
-        ENDPOINTS[instance.address] = address
+        local_net.HOSTS[instance.address] = address
 
 
 def modified(backend: Any, instance: Any, db_kwargs: dict[str, Any]) -> None:
@@ -131,10 +136,11 @@ def _stop(key: tuple[str, str, str]) -> None:
     with _LOCK:
         cluster = _CLUSTERS.pop(key, None)
         if cluster is not None:
-            ENDPOINTS.pop(cluster.endpoint, None)
+            local_net.HOSTS.pop(cluster.endpoint, None)
     if cluster is not None:
         with contextlib.suppress(subprocess.SubprocessError, OSError):
             cluster.stop()
+        local_net.release(cluster.address)
 
 
 def deleted(backend: Any, instance: Any) -> None:

@@ -1,0 +1,126 @@
+"""Addresses and networks of the emulator's real data plane (issue 17).
+
+On AWS every task has its own elastic network interface in a VPC subnet (awsvpc), and every
+RDS instance, ElastiCache group and load balancer its own address behind its DNS name. Locally:
+
+* **Endpoint addresses** (``endpoint_address``): each real server behind an emulated endpoint
+  (a DB instance's PostgreSQL, a replication group's Redis, a load balancer's proxy) listens on
+  an address of its own in 198.18.0.0/16 (RFC 2544's range for test networks: nothing on a
+  machine uses it), added to the loopback interface. An address on ``lo`` is local to the host
+  (the playbooks and tests reach it) and, unlike 127.0.0.0/8, reachable from the containers'
+  bridges too. Each server keeps the endpoint's own port (5432, 6379, 443): no clash with the
+  machine's own PostgreSQL or Redis on 127.0.0.1. An address in use is one on ``lo``; a file
+  lock makes the choice safe between emulators running side by side (the test suite's).
+* **Task networks** (``subnet_network``): one podman bridge network per VPC subnet CIDR, its
+  gateway the subnet's first address (the VPC router's, as AWS reserves it), so a task's
+  container gets the very private IP that DescribeTasks reports for its ENI.
+
+Both need root (``ip addr``, podman's bridges): the machine this project runs on is root; a
+clear error otherwise.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import ipaddress
+import os
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+ENDPOINT_RANGE = ipaddress.ip_network("198.18.0.0/16")
+_LOCK_FILE = Path(os.environ.get("TMPDIR", "/tmp")) / "booking-emulator-net.lock"
+_OWNED: set[str] = set()  # the endpoint addresses this process added
+# Endpoint DNS name -> its address, for every real server this emulator runs (a DB instance's,
+# a replication group's, a load balancer's): task containers get them as host entries, so the
+# app connects by the endpoint's name as on AWS; GET /_emulator/endpoints returns them.
+HOSTS: dict[str, str] = {}
+
+
+class LocalNetError(RuntimeError):
+    """The machine cannot give the data plane an address or a network."""
+
+
+@contextlib.contextmanager
+def _machine_lock() -> Iterator[None]:
+    with _LOCK_FILE.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _ip(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["ip", *args], capture_output=True, text=True, timeout=30, check=False)
+
+
+def _addresses_on_loopback() -> set[str]:
+    shown = _ip("-4", "-o", "addr", "show", "dev", "lo")
+    return {line.split()[3].split("/")[0] for line in shown.stdout.splitlines()
+            if len(line.split()) > 3}
+
+
+def endpoint_address() -> str:
+    """A new endpoint address of this emulator's, on the loopback interface."""
+    if os.geteuid() != 0:
+        raise LocalNetError("the real data plane gives each endpoint an address on the loopback "
+                            "interface (ip addr add): run it as root")
+    with _machine_lock():
+        taken = _addresses_on_loopback()
+        for host in ENDPOINT_RANGE.hosts():
+            address = str(host)
+            if address.endswith(".0") or address.endswith(".255") or address in taken:
+                continue
+            added = _ip("addr", "add", f"{address}/32", "dev", "lo")
+            if added.returncode != 0:
+                raise LocalNetError(f"ip addr add {address}/32 dev lo: {added.stderr.strip()}")
+            _OWNED.add(address)
+            return address
+    raise LocalNetError(f"no free address left in {ENDPOINT_RANGE}")
+
+
+def release(address: str) -> None:
+    """Give an endpoint address back (its server has stopped)."""
+    if address in _OWNED:
+        _ip("addr", "del", f"{address}/32", "dev", "lo")
+        _OWNED.discard(address)
+
+
+def release_all() -> None:
+    for address in list(_OWNED):
+        release(address)
+
+
+def network_name(cidr: str) -> str:
+    """The podman network of a subnet: booking-10-0-1-0-24 for 10.0.1.0/24."""
+    return "booking-" + cidr.replace(".", "-").replace("/", "-")
+
+
+def subnet_network(cidr: str, podman: list[str]) -> str:
+    """The podman bridge network for a VPC subnet, created on first use; its name."""
+    name = network_name(cidr)
+    subnet = ipaddress.ip_network(cidr)
+    with _machine_lock():
+        if subprocess.run([*podman, "network", "exists", name], capture_output=True,
+                          check=False).returncode == 0:
+            return name
+        created = subprocess.run(
+            [*podman, "network", "create", "--subnet", cidr, "--gateway",
+             str(subnet.network_address + 1), "--disable-dns", name],
+            capture_output=True, text=True, timeout=60, check=False)
+    if created.returncode != 0:
+        raise LocalNetError(f"podman network create {name}: {created.stderr.strip()}")
+    return name
+
+
+def remove_networks(podman: list[str]) -> None:
+    """Remove the subnets' networks that no container uses any more (the emulator stops)."""
+    listed = subprocess.run([*podman, "network", "ls", "--format", "{{.Name}}"],
+                            capture_output=True, text=True, timeout=60, check=False)
+    for name in listed.stdout.split():
+        if name.startswith("booking-") and name[8:9].isdigit():
+            # Refused while another emulator's containers are on it: that one removes it later.
+            subprocess.run([*podman, "network", "rm", name], capture_output=True, timeout=60,
+                           check=False)
