@@ -32,8 +32,15 @@ never on a command line. DescribeTasks reads each task's progress from RUNNING_T
 that run the containers never write moto's ECS records (they write log events, as the awslogs
 driver does through the API).
 
-Not yet (the rest of issue 17): services' tasks, a private IP per task (containers share the host's
-network for now), container health checks, cpu/memory limits.
+Each task has its own address, as awsvpc gives a Fargate task its own ENI: its container runs on
+the podman bridge network of its ENI's subnet (tools/local_net.py) with the very private IP that
+DescribeTasks reports. The endpoints of the emulated services (DB instances, replication groups,
+load balancers) resolve inside it to their real servers (``local_net.HOSTS``), and it trusts the
+local CA in its system bundle, as a Fargate task trusts Amazon's. cpu and memory limits are
+applied (the container's own, else the task's). A container's ``healthCheck`` runs as ECS runs it
+(``podman exec`` every ``interval``, ``timeout``, ``retries``, failures ignored during
+``startPeriod``): UNKNOWN, then HEALTHY or UNHEALTHY, reported per container and for the task
+(tools/ecs_services.py stops a service's unhealthy task and replaces it).
 """
 
 from __future__ import annotations
@@ -47,7 +54,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-import rds_postgres  # beside this file (tools/ is on the emulator's path)
+import local_ca  # beside this file (tools/ is on the emulator's path)
+import local_net
 
 TASKS_ENV = "BOOKING_EMULATOR_ECS_TASKS"
 REPO = Path(__file__).resolve().parents[1]
@@ -66,6 +74,14 @@ LOG_GROUP_MISSING = ("ResourceInitializationError: failed to validate logger arg
                      ": exit status 1")
 ESSENTIAL_EXITED = "Essential container in task exited"
 FARGATE_STOP_TIMEOUT = 30  # seconds (ContainerDefinition stopTimeout: "the default is 30")
+# HealthCheck's defaults (ECS API reference, HealthCheck): interval 30 s, timeout 5 s, 3 retries,
+# no start period.
+HEALTH_DEFAULTS = {"interval": 30, "timeout": 5, "retries": 3, "startPeriod": 0}
+# Where the image's system CA bundle is (Debian's, the image's base): the local CA joins it there.
+CA_BUNDLE_IN_CONTAINER = "/etc/ssl/certs/ca-certificates.crt"
+# Every ECS data-plane change (a task's record, a service's deployments) happens under this lock,
+# in the API's threads and in the service scheduler's (tools/ecs_services.py) alike.
+LOCK = threading.RLock()
 # Loopback registries speak plain HTTP (tools/container/registry.sh); every other one TLS.
 _PLAIN_HTTP_HOSTS = ("127.0.0.1", "localhost")
 
@@ -163,6 +179,7 @@ class PodmanTask:
     def __init__(self, task: Any, task_definition: Any, overrides: dict[str, Any] | None,
                  account: str, region: str) -> None:
         self.task = task
+        self.task_definition = task_definition
         self.id = task.task_arn.rsplit("/", 1)[-1]
         self.account, self.region = account, region
         by_name = {o.get("name"): o for o in (overrides or {}).get("containerOverrides") or []}
@@ -178,6 +195,11 @@ class PodmanTask:
         self.stopped_reason: str | None = None
         self._stop_asked: threading.Event = threading.Event()  # StopTask, or the emulator's end
         self._runner: threading.Thread | None = None
+        self.started_at: float | None = None  # monotonic, when RUNNING
+        # Container name -> UNKNOWN / HEALTHY / UNHEALTHY, for those with a healthCheck.
+        self.health: dict[str, str] = {c["name"]: "UNKNOWN" for c in self.containers
+                                       if c.get("healthCheck")}
+        self.address = _private_ip(task)
 
     @staticmethod
     def _with_override(container: dict[str, Any], override: dict[str, Any] | None) -> dict:
@@ -201,7 +223,7 @@ class PodmanTask:
             record = Container(_DefinitionView(self.task.task_definition_arn, container))
             record.task_arn = self.task.task_arn  # moto gives the task definition's
             record.exitCode = None
-            record.health_status = "UNKNOWN"  # no container health check run (yet)
+            record.health_status = "UNKNOWN"
             records.append(record)
         self.task.containers = records
         # moto moves a task through its states as it is described; this one moves as it runs.
@@ -212,14 +234,29 @@ class PodmanTask:
         with self._lock:
             status, codes = self.status, dict(self.exit_codes)
             stop_code, reason = self.stop_code, self.stopped_reason
+            health = dict(self.health)
         self.task.status = status
+        self.task.health_status = self.health_status()
         for record in self.task.containers:
             record.last_status = "PENDING" if status == "PROVISIONING" else status
             record.exitCode = codes.get(record.name)
+            record.health_status = health.get(record.name, "UNKNOWN")
         if status == "STOPPED" or self._stop_asked.is_set():
             self.task.desired_status = "STOPPED"
             self.task.stop_code = stop_code
             self.task.stopped_reason = reason
+
+    def health_status(self) -> str:
+        """The task's health as ECS derives it from its essential containers' checks: UNHEALTHY
+        if one is, HEALTHY when all that have a check are, UNKNOWN otherwise (and without any)."""
+        with self._lock:
+            essential = [self.health[c["name"]] for c in self.containers
+                         if c.get("essential", True) and c["name"] in self.health]
+        if "UNHEALTHY" in essential:
+            return "UNHEALTHY"
+        if essential and all(h == "HEALTHY" for h in essential):
+            return "HEALTHY"
+        return "UNKNOWN"
 
     def _set(self, status: str, **stopped: Any) -> None:
         with self._lock:
@@ -271,14 +308,54 @@ class PodmanTask:
                                            daemon=True)
                 shipper.start()
                 self._shippers.append(shipper)
+        with self._lock:
+            self.started_at = time.monotonic()
         self._set("RUNNING")
+        for container in self.containers:
+            if container.get("healthCheck"):
+                threading.Thread(target=self._check_health, args=(container,), daemon=True,
+                                 name=f"ecs-health-{self.id[:8]}").start()
         self._wait()
 
+    def _check_health(self, container: dict[str, Any]) -> None:
+        """The container's healthCheck, as the ECS agent runs it (Docker's semantics): every
+        `interval` s (the first `interval` s after start), a run longer than `timeout` fails,
+        `retries` consecutive failures make it UNHEALTHY unless within `startPeriod`; one success
+        makes it HEALTHY (and ends the start period)."""
+        check = {**HEALTH_DEFAULTS, **container["healthCheck"]}
+        command = list(check["command"])
+        if command and command[0] == "CMD-SHELL":
+            command = ["/bin/sh", "-c", " ".join(command[1:])]
+        elif command and command[0] == "CMD":
+            command = command[1:]
+        name = container["name"]
+        failures, started = 0, time.monotonic()
+        while not self._stop_asked.wait(float(check["interval"])):
+            if self.status != "RUNNING":
+                return
+            try:
+                passed = podman("exec", self.names[name], *command,
+                                timeout=float(check["timeout"])).returncode == 0
+            except subprocess.TimeoutExpired:
+                passed = False
+            in_start_period = time.monotonic() - started < float(check["startPeriod"])
+            with self._lock:
+                if passed:
+                    failures, self.health[name] = 0, "HEALTHY"
+                    started = float("-inf")  # a success ends the start period
+                elif not in_start_period:
+                    failures += 1
+                    if failures >= int(check["retries"]):
+                        self.health[name] = "UNHEALTHY"
+
     def _create(self, container: dict[str, Any], secrets: dict[str, str]) -> None:
-        args = ["create", "--name", self.names[container["name"]], "--network=host"]
-        # The emulated endpoints resolve inside the container as on AWS (tools/rds_postgres.py).
-        for name, address in sorted(rds_postgres.ENDPOINTS.items()):
+        args = ["create", "--name", self.names[container["name"]], *self._network()]
+        # The emulated endpoints resolve inside the container as on AWS (tools/local_net.py),
+        # and the local CA is trusted as Amazon's CAs are on Fargate (tools/local_ca.py).
+        for name, address in sorted(local_net.HOSTS.items()):
             args += ["--add-host", f"{name}:{address}"]
+        args += ["-v", f"{local_ca.trust_bundle()}:{CA_BUNDLE_IN_CONTAINER}:ro"]
+        args += self._limits(container)
         if container.get("entryPoint"):
             args += ["--entrypoint", json.dumps(container["entryPoint"])]
         if container.get("user"):
@@ -297,6 +374,29 @@ class PodmanTask:
                              *(container.get("command") or []))
         if created.returncode != 0:
             raise TaskFailedToStart(f"CannotCreateContainerError: {created.stderr.strip()}")
+
+    def _network(self) -> list[str]:
+        """awsvpc: the task's ENI's subnet as a bridge network, its private IP as the address."""
+        if self.address is None:
+            return ["--network=host"]
+        subnet, address = self.address
+        try:
+            network = local_net.subnet_network(subnet, PODMAN)
+        except local_net.LocalNetError as error:
+            raise TaskFailedToStart(f"ResourceInitializationError: {error}") from error
+        return ["--network", network, "--ip", address]
+
+    def _limits(self, container: dict[str, Any]) -> list[str]:
+        """Fargate's task size, as podman applies it: the container's cpu/memory, else the
+        task's (a 1024-unit vCPU is one CPU)."""
+        cpu = container.get("cpu") or self.task_definition.cpu
+        memory = container.get("memory") or self.task_definition.memory
+        limits = []
+        if cpu and int(cpu) > 0:
+            limits.append(f"--cpus={int(cpu) / 1024:g}")
+        if memory and int(memory) > 0:
+            limits.append(f"--memory={int(memory)}m")
+        return limits
 
     def _mounts(self, container: dict[str, Any]) -> list[str]:
         declared = _image_volumes(container["image"])
@@ -375,6 +475,18 @@ class PodmanTask:
                 subprocess.run(["rm", "-rf", name], check=False)
 
 
+def _private_ip(task: Any) -> tuple[str, str] | None:
+    """(subnet CIDR, private IP) of the task's ENI, or None without awsvpc."""
+    from moto.ec2.models import ec2_backends
+
+    for attachment in getattr(task, "attachments", None) or []:
+        details = {d["name"]: d["value"] for d in attachment.get("details") or []}
+        if "privateIPv4Address" in details and "subnetId" in details:
+            ec2 = ec2_backends[task._account_id][task.region_name]
+            return ec2.get_subnet(details["subnetId"]).cidr_block, details["privateIPv4Address"]
+    return None
+
+
 class _DefinitionView:
     """What moto's Container reads of a task definition: one container's definition."""
 
@@ -413,6 +525,7 @@ def stop_all(reason: str = "Task stopped by the emulator's shutdown", timeout: f
     deadline = time.monotonic() + timeout
     for task in running:
         task.join(max(deadline - time.monotonic(), 0))
+    local_net.remove_networks(PODMAN)
 
 
 def report(tasks: list[Any]) -> None:
@@ -421,3 +534,9 @@ def report(tasks: list[Any]) -> None:
         running = RUNNING_TASKS.get(task.task_arn)
         if running is not None:
             running.report()
+
+
+def report_all() -> None:
+    """Bring the moto record of every task run here up to date (moto_ecs, on ListTasks)."""
+    for running in list(RUNNING_TASKS.values()):
+        running.report()

@@ -41,6 +41,7 @@ from urllib.parse import parse_qs
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import ecs_podman  # found through the path above
+import ecs_services
 import local_net
 import moto_ecs
 import moto_patches
@@ -311,6 +312,7 @@ class Emulator:
             self.calls.clear()
 
     def stop(self) -> None:
+        ecs_services.stop_all()  # no more service scheduling,
         ecs_podman.stop_all()  # the ECS tasks it runs as containers stop with it,
         rds_postgres.stop_all()  # and the PostgreSQL servers behind its DB instances
         if self._server is not None:

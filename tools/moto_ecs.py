@@ -19,7 +19,13 @@ AWS behaves:
   (default 0); a non-zero code stops it with "Essential container in task exited".
 
 With ``BOOKING_EMULATOR_ECS_TASKS=podman``, RunTask runs the task's containers for real instead
-(tools/ecs_podman.py) and DescribeTasks reports how far they have come.
+(tools/ecs_podman.py) and DescribeTasks reports how far they have come; services run real tasks
+and roll out as ECS's scheduler rolls them out (tools/ecs_services.py), not on a timer. Every
+ECS call then runs under ``ecs_podman.LOCK``, the lock the scheduler's thread takes.
+
+Whatever the data plane, ListTasks filters by ``serviceName`` (a service's tasks are those of
+group ``service:<name>``; moto ignored the filter) and a task's ENI gets its private IP from its
+subnet.
 
 Tests script outcomes through ``RUNTIME`` (in-process emulator):
 ``RUNTIME.script_rollout("svc", "FAILED")``, ``RUNTIME.script_exit_code("family", 1)``.
@@ -37,6 +43,7 @@ from collections import defaultdict, deque
 from typing import Any
 
 import ecs_podman  # found beside this file (tools/ is on the emulator's path)
+import ecs_services
 
 ROLLOUT_SECONDS_ENV = "BOOKING_EMULATOR_ECS_ROLLOUT_SECONDS"
 CIRCUIT_BREAKER_REASON = "ECS deployment circuit breaker: tasks failed to start."
@@ -122,7 +129,7 @@ def _now() -> Any:
     return utcnow()
 
 
-def _new_deployment(service: Any, task_definition: str, outcome: str | None = None) -> dict:
+def new_deployment(service: Any, task_definition: str, outcome: str | None = None) -> dict:
     from moto.moto_api._internal import mock_random
 
     deployment_id = f"ecs-svc/{mock_random.randint(0, 32**12)}"
@@ -193,7 +200,7 @@ def _advance(service: Any) -> None:
         _event(service, f"deployment {deployment['id']} deployment failed: tasks failed to "
                         f"start. Rolling back to deployment {previous['id']}.")
         service.task_definition = previous["taskDefinition"]
-        _new_deployment(service, previous["taskDefinition"], outcome="COMPLETED")
+        new_deployment(service, previous["taskDefinition"], outcome="COMPLETED")
         # The rollback replaces the failed deployment and the one it rolls back to.
         service.deployments[:] = [d for d in service.deployments
                                   if d is not previous]
@@ -215,6 +222,38 @@ def _default_security_group(backend: Any, network: dict[str, Any] | None) -> Any
     return {**network, "awsvpcConfiguration": {**awsvpc, "securityGroups": [default.id]}}
 
 
+def _address_in_subnet(task: Any) -> None:
+    """A task's ENI gets a private IP from its subnet, as AWS assigns it (moto drew one from all
+    of 10.0.0.0/8, outside the subnet). The subnet's first four addresses and its last are
+    reserved (VPC user guide, "Subnet CIDR blocks"), and one in use by another ENI is skipped."""
+    import ipaddress
+    import random
+
+    from moto.ec2.models import ec2_backends
+
+    for attachment in getattr(task, "attachments", None) or []:
+        details = {d["name"]: d for d in attachment.get("details") or []}
+        if "networkInterfaceId" not in details:
+            continue
+        ec2 = ec2_backends[task._account_id][task.region_name]
+        eni = ec2.get_network_interface(details["networkInterfaceId"]["value"])
+        subnet = ipaddress.ip_network(eni.subnet.cidr_block)
+        if ipaddress.ip_address(eni.private_ip_address) in subnet:
+            continue
+        taken = {other.private_ip_address for other in ec2.enis.values()
+                 if other.subnet.id == eni.subnet.id}
+        first, last = int(subnet.network_address) + 4, int(subnet.broadcast_address) - 1
+        for _ in range(1000):
+            address = str(ipaddress.ip_address(random.randint(first, last)))
+            if address not in taken:
+                break
+        eni.private_ip_address = address
+        eni.private_ip_addresses = [{"Primary": True, "PrivateIpAddress": address}]
+        eni.__dict__.pop("_booking_dns", None)  # named after the new address
+        details["privateIPv4Address"]["value"] = address
+        details["privateDnsName"]["value"] = eni.private_dns_name
+
+
 def _memory_from_task(task_definition: Any) -> Any:
     """A Fargate task definition may give memory at task level only (AWS allows it)."""
     if all("memory" in c or "memoryReservation" in c or "Memory" in c
@@ -227,6 +266,18 @@ def _memory_from_task(task_definition: Any) -> Any:
             c if ("memory" in c or "memoryReservation" in c) else {**c, "memory": share}
             for c in task_definition.container_definitions]
     return _View()
+
+
+def _locked(function: Any) -> Any:
+    """The call runs under the data plane's lock (the service scheduler's thread takes it too)."""
+    import functools
+
+    @functools.wraps(function)
+    def locked(*args: Any, **kwargs: Any) -> Any:
+        with ecs_podman.LOCK:
+            return function(*args, **kwargs)
+
+    return locked
 
 
 def apply() -> None:
@@ -264,9 +315,21 @@ def apply() -> None:
             deployment["launchType"] = service.launch_type
             deployment["capacityProviderStrategy"] = self._get_param("capacityProviderStrategy")
             RUNTIME.started(service.name, deployment["id"])
+        if ecs_podman.enabled():  # its tasks run for real (tools/ecs_services.py)
+            ecs_services.manage(self.ecs_backend, service)
         return result
 
-    responses.EC2ContainerServiceResponse.create_service = create_service
+    responses.EC2ContainerServiceResponse.create_service = _locked(create_service)
+
+    create_in_backend = backend_cls.create_service
+
+    def _create_service(self: Any, *args: Any, network_configuration: Any = None,
+                        **kwargs: Any) -> Any:
+        # No securityGroups: the VPC's default group, as for RunTask (moto: KeyError, HTTP 500).
+        return create_in_backend(self, *args, **kwargs, network_configuration=(
+            _default_security_group(self, network_configuration)))
+
+    backend_cls.create_service = _create_service
 
     update = backend_cls.update_service
 
@@ -282,20 +345,38 @@ def apply() -> None:
         result = update(self, properties)
         changed = any(getattr(result, name, None) != before[name] for name in _REDEPLOYED_BY)
         if changed or force:
-            _new_deployment(result, result.task_definition)
+            new_deployment(result, result.task_definition)
         return result
 
-    backend_cls.update_service = update_service
+    backend_cls.update_service = _locked(update_service)
+    backend_cls.delete_service = _locked(backend_cls.delete_service)
 
     describe = backend_cls.describe_services
 
     def describe_services(self: Any, cluster: str, names: list[str]) -> Any:
         services, failures = describe(self, cluster, names)
-        for service in services:
-            _advance(service)
+        if not ecs_podman.enabled():  # else the scheduler moves them (tools/ecs_services.py)
+            for service in services:
+                _advance(service)
         return services, failures
 
-    backend_cls.describe_services = describe_services
+    backend_cls.describe_services = _locked(describe_services)
+
+    list_tasks = backend_cls.list_tasks
+
+    def _list_tasks(self: Any, cluster_str: str | None = None,
+                    container_instance: str | None = None, family: str | None = None,
+                    started_by: str | None = None, service_name: str | None = None,
+                    desired_status: str | None = None) -> Any:
+        ecs_podman.report_all()  # the desired status of tasks run as containers is current
+        listed = list_tasks(self, cluster_str, container_instance, family, started_by, None,
+                            desired_status)
+        if service_name:  # a service's tasks are its group's (ListTasks' serviceName)
+            name = service_name.rsplit("/", 1)[-1]
+            listed = [task for task in listed if task.group == f"service:{name}"]
+        return listed
+
+    backend_cls.list_tasks = _locked(_list_tasks)
 
     run = backend_cls.run_task
 
@@ -306,6 +387,8 @@ def apply() -> None:
         networking_configuration = _default_security_group(self, networking_configuration)
         tasks = run(self, cluster_str, task_definition_str, count, overrides, started_by, tags,
                     launch_type, networking_configuration, *args, **kwargs)
+        for task in tasks:
+            _address_in_subnet(task)
         task_definition = self.describe_task_definition(task_definition_str)
         if ecs_podman.enabled():  # real containers (tools/ecs_podman.py)
             ecs_podman.run(tasks, task_definition, overrides, self.account_id, self.region_name)
@@ -319,7 +402,7 @@ def apply() -> None:
                 task.stopped_reason = "Essential container in task exited"
         return tasks
 
-    backend_cls.run_task = run_task
+    backend_cls.run_task = _locked(run_task)
 
     describe_tasks = backend_cls.describe_tasks
 
@@ -328,7 +411,7 @@ def apply() -> None:
         ecs_podman.report(described)  # tasks run as containers say how far they have come
         return described
 
-    backend_cls.describe_tasks = _describe_tasks
+    backend_cls.describe_tasks = _locked(_describe_tasks)
 
     stop_task = backend_cls.stop_task
 
@@ -338,7 +421,7 @@ def apply() -> None:
         return stopping if stopping is not None else stop_task(self, cluster_str, task_str,
                                                                reason)
 
-    backend_cls.stop_task = _stop_task
+    backend_cls.stop_task = _locked(_stop_task)
 
     requirements = backend_cls._calculate_task_resource_requirements
 

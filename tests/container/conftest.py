@@ -7,12 +7,19 @@ Not collected by `make test-unit` (pyproject's norecursedirs lists tests/contain
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator
 
 import pytest
-from container_support import METRICS, METRICS_FILE, REPO, RUN_DIR, TOOLS
+from container_support import METRICS, METRICS_FILE, REPO, RUN_DIR, TOOLS, container_env
+
+sys.path.insert(0, str(REPO / "tools"))
+import ecs_podman  # tools/, above
+import rds_postgres
+from emulator import Emulator
 
 
 def pytest_terminal_summary(terminalreporter):
@@ -51,3 +58,34 @@ def registry() -> Iterator[str]:
                          check=True).stdout.strip()
     if not running:
         subprocess.run([script, "down"], check=False)
+
+
+@pytest.fixture(scope="module")
+def registry_image(registry: str) -> str:
+    """The app image in the loopback registry, named as a task definition names it."""
+    build = subprocess.run([str(TOOLS / "build.sh")], capture_output=True, text=True,
+                           timeout=900, env=container_env(IMAGE_BUILDER="podman"), check=False)
+    assert build.returncode == 0, build.stderr[-3000:]
+    local = build.stdout.strip().splitlines()[-1]
+    remote = f"{registry}/booking-ecs-task-test:probe"
+    for args in (["tag", local, remote], ["push", "--quiet", "--tls-verify=false", remote]):
+        done = ecs_podman.podman(*args)
+        assert done.returncode == 0, done.stderr
+    return remote
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[Emulator]:
+    """An in-process emulator on the real data plane: ECS tasks run as containers, DB instances
+    are PostgreSQL servers. One per test module."""
+    switches = {ecs_podman.TASKS_ENV: "podman", rds_postgres.RDS_ENV: "postgres"}
+    before = {name: os.environ.get(name) for name in switches}
+    os.environ.update(switches)
+    emu = Emulator(port=0).start()
+    yield emu
+    emu.stop()
+    for name, value in before.items():
+        if value is None:
+            os.environ.pop(name)
+        else:
+            os.environ[name] = value

@@ -3,28 +3,25 @@ containers with podman, as Fargate runs them, and reports what really happened.
 
 Against an in-process emulator with BOOKING_EMULATOR_ECS_TASKS=podman, the image built by
 tools/container/build.sh (a cache hit once test_image.py or `make image` built it), pushed to the
-loopback registry (tools/container/registry.sh), which the task definition names. The file runs
+loopback registry (tools/container/registry.sh), which the task definition names (both fixtures
+in conftest.py). The file runs
 after test_image.py (by name), whose push to an empty registry is a measured figure.
 Cost: about 30 s (eight tasks, the longest 5 s; the image cached).
 """
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from container_support import REPO, TOOLS, container_env
+from container_support import REPO
 
 sys.path.insert(0, str(REPO / "tools"))
 import ecs_podman  # tools/, above
-import rds_postgres
 from emulator import Emulator
 
 pytestmark = pytest.mark.usefixtures("podman_ready")
@@ -48,35 +45,6 @@ print('secret matches', os.environ.get('DB_PASSWORD') == sys.argv[1])
 time.sleep(4)
 sys.exit(3)
 """
-
-
-@pytest.fixture(scope="module")
-def registry_image(registry: str) -> str:
-    """The app image in the loopback registry, named as a task definition names it."""
-    build = subprocess.run([str(TOOLS / "build.sh")], capture_output=True, text=True,
-                           timeout=900, env=container_env(IMAGE_BUILDER="podman"), check=False)
-    assert build.returncode == 0, build.stderr[-3000:]
-    local = build.stdout.strip().splitlines()[-1]
-    remote = f"{registry}/{FAMILY}:probe"
-    for args in (["tag", local, remote], ["push", "--quiet", "--tls-verify=false", remote]):
-        done = ecs_podman.podman(*args)
-        assert done.returncode == 0, done.stderr
-    return remote
-
-
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[Emulator]:
-    switches = {ecs_podman.TASKS_ENV: "podman", rds_postgres.RDS_ENV: "postgres"}
-    before = {name: os.environ.get(name) for name in switches}
-    os.environ.update(switches)
-    emu = Emulator(port=0).start()
-    yield emu
-    emu.stop()
-    for name, value in before.items():
-        if value is None:
-            os.environ.pop(name)
-        else:
-            os.environ[name] = value
 
 
 @pytest.fixture(scope="module")
