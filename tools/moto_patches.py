@@ -252,6 +252,14 @@ def _rds_real_postgres() -> None:
     rds_postgres.apply()
 
 
+def _elasticache_real_redis() -> None:
+    """With BOOKING_EMULATOR_ELASTICACHE=redis, a redis or valkey replication group is a real
+    server (see elasticache_redis)."""
+    import elasticache_redis
+
+    elasticache_redis.apply()
+
+
 def _cloudtrail_delete_by_arn() -> None:
     """DeleteTrail takes the trail's name or its ARN, as on AWS (moto ignored an ARN silently)."""
     from moto.cloudtrail.models import CloudTrailBackend
@@ -345,6 +353,7 @@ PATCHES: list[Callable[[], None]] = [
     _scaling_policy_names,
     _ecs_data_plane,
     _rds_real_postgres,
+    _elasticache_real_redis,
     _cloudtrail_delete_by_arn,
     _elasticache_replication_group_deletion,
     _elasticache_delete_cache_subnet_group,
