@@ -252,6 +252,14 @@ def _rds_real_postgres() -> None:
     rds_postgres.apply()
 
 
+def _elb_real_proxy() -> None:
+    """With BOOKING_EMULATOR_ELB=proxy, an application load balancer is a real HTTP(S) proxy
+    and its target groups health-check their targets (see elb_proxy)."""
+    import elb_proxy
+
+    elb_proxy.apply()
+
+
 def _elasticache_real_redis() -> None:
     """With BOOKING_EMULATOR_ELASTICACHE=redis, a redis or valkey replication group is a real
     server (see elasticache_redis)."""
@@ -353,6 +361,7 @@ PATCHES: list[Callable[[], None]] = [
     _scaling_policy_names,
     _ecs_data_plane,
     _rds_real_postgres,
+    _elb_real_proxy,
     _elasticache_real_redis,
     _cloudtrail_delete_by_arn,
     _elasticache_replication_group_deletion,
