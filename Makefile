@@ -23,7 +23,8 @@ EMULATOR_STRICT ?= all
 # instance is a real PostgreSQL server behind its endpoint name. `make down` before switching.
 EMULATOR_DATA_PLANE ?= scripted
 ifeq ($(EMULATOR_DATA_PLANE),real)
-EMULATOR_DATA_PLANE_ENV := BOOKING_EMULATOR_ECS_TASKS=podman BOOKING_EMULATOR_RDS=postgres
+EMULATOR_DATA_PLANE_ENV := BOOKING_EMULATOR_ECS_TASKS=podman BOOKING_EMULATOR_RDS=postgres \
+	BOOKING_EMULATOR_ELASTICACHE=redis BOOKING_EMULATOR_ELB=proxy
 else ifneq ($(EMULATOR_DATA_PLANE),scripted)
 $(error EMULATOR_DATA_PLANE must be scripted or real, not '$(EMULATOR_DATA_PLANE)')
 endif

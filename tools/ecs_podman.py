@@ -79,6 +79,9 @@ FARGATE_STOP_TIMEOUT = 30  # seconds (ContainerDefinition stopTimeout: "the defa
 HEALTH_DEFAULTS = {"interval": 30, "timeout": 5, "retries": 3, "startPeriod": 0}
 # Where the image's system CA bundle is (Debian's, the image's base): the local CA joins it there.
 CA_BUNDLE_IN_CONTAINER = "/etc/ssl/certs/ca-certificates.crt"
+# Every task container carries the PID of the emulator that runs it (a killed emulator's are
+# removed by `emulator.py down`).
+EMULATOR_LABEL = "booking.emulator.pid"
 # Every ECS data-plane change (a task's record, a service's deployments) happens under this lock,
 # in the API's threads and in the service scheduler's (tools/ecs_services.py) alike.
 LOCK = threading.RLock()
@@ -349,7 +352,8 @@ class PodmanTask:
                         self.health[name] = "UNHEALTHY"
 
     def _create(self, container: dict[str, Any], secrets: dict[str, str]) -> None:
-        args = ["create", "--name", self.names[container["name"]], *self._network()]
+        args = ["create", "--name", self.names[container["name"]], *self._network(),
+                "--label", f"{EMULATOR_LABEL}={os.getpid()}"]
         # The emulated endpoints resolve inside the container as on AWS (tools/local_net.py),
         # and the local CA is trusted as Amazon's CAs are on Fargate (tools/local_ca.py).
         for name, address in sorted(local_net.HOSTS.items()):
@@ -534,6 +538,14 @@ def report(tasks: list[Any]) -> None:
         running = RUNNING_TASKS.get(task.task_arn)
         if running is not None:
             running.report()
+
+
+def remove_containers_of(emulator_pid: int) -> None:
+    """Remove the task containers an emulator process left behind (it was killed)."""
+    listed = podman("ps", "--all", "--quiet", "--filter", f"label={EMULATOR_LABEL}={emulator_pid}")
+    for container in listed.stdout.split():
+        podman("rm", "--force", "--volumes", "--time", "0", container, timeout=180)
+    local_net.remove_networks(PODMAN)
 
 
 def report_all() -> None:

@@ -327,10 +327,8 @@ class ServiceScheduler:
 def _target_state(backend: Any, group: str, address: str, port: int) -> str:
     """The target's health as the load balancer's checks see it (tools/elb_proxy.py); without
     the real load balancer, a registered target counts as healthy."""
-    try:
-        import elb_proxy
-    except ImportError:  # TODO(lead): drop once tools/elb_proxy.py lands
-        return "healthy"
+    import elb_proxy
+
     if not elb_proxy.enabled():
         return "healthy"
     return elb_proxy.target_state(group, address, port)[0]

@@ -42,6 +42,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import ecs_podman  # found through the path above
 import ecs_services
+import elasticache_redis
+import elb_proxy
 import local_net
 import moto_ecs
 import moto_patches
@@ -314,7 +316,9 @@ class Emulator:
     def stop(self) -> None:
         ecs_services.stop_all()  # no more service scheduling,
         ecs_podman.stop_all()  # the ECS tasks it runs as containers stop with it,
-        rds_postgres.stop_all()  # and the PostgreSQL servers behind its DB instances
+        rds_postgres.stop_all()  # the PostgreSQL servers behind its DB instances,
+        elasticache_redis.stop_all()  # the Redis servers behind its replication groups,
+        elb_proxy.stop_all()  # and its load balancers' proxies and health checks
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -390,6 +394,9 @@ def up(port: int, pidfile: Path, logfile: Path, call_log: Path) -> int:
     return 1
 
 
+DOWN_TIMEOUT_SECONDS = 180
+
+
 def down(pidfile: Path) -> int:
     pid = _read_pid(pidfile)
     if pid is None:
@@ -397,12 +404,15 @@ def down(pidfile: Path) -> int:
         print("emulator not running")
         return 0
     os.kill(pid, signal.SIGTERM)
-    for _ in range(100):
-        if _read_pid(pidfile) is None:
+    # On the real data plane the emulator stops its ECS tasks as ECS does (SIGTERM, SIGKILL after
+    # each container's stopTimeout: 120 s at most for ours) and its servers: give it that long.
+    deadline = time.monotonic() + DOWN_TIMEOUT_SECONDS
+    while _read_pid(pidfile) is not None:
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            ecs_podman.remove_containers_of(pid)  # what it could not stop itself
             break
         time.sleep(0.1)
-    else:
-        os.kill(pid, signal.SIGKILL)
     pidfile.unlink(missing_ok=True)
     print(f"emulator stopped (pid {pid})")
     return 0

@@ -18,6 +18,8 @@ from container_support import METRICS, METRICS_FILE, REPO, RUN_DIR, TOOLS, conta
 
 sys.path.insert(0, str(REPO / "tools"))
 import ecs_podman  # tools/, above
+import elasticache_redis
+import elb_proxy
 import rds_postgres
 from emulator import Emulator
 
@@ -77,8 +79,10 @@ def registry_image(registry: str) -> str:
 @pytest.fixture(scope="module")
 def emulator() -> Iterator[Emulator]:
     """An in-process emulator on the real data plane: ECS tasks run as containers, DB instances
-    are PostgreSQL servers. One per test module."""
-    switches = {ecs_podman.TASKS_ENV: "podman", rds_postgres.RDS_ENV: "postgres"}
+    are PostgreSQL servers, replication groups Redis servers, load balancers proxies. One per
+    test module."""
+    switches = {ecs_podman.TASKS_ENV: "podman", rds_postgres.RDS_ENV: "postgres",
+                elasticache_redis.ELASTICACHE_ENV: "redis", elb_proxy.ELB_ENV: "proxy"}
     before = {name: os.environ.get(name) for name in switches}
     os.environ.update(switches)
     emu = Emulator(port=0).start()
