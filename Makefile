@@ -36,6 +36,7 @@ export PATH := $(BIN):$(PATH)
 export ANSIBLE_STRATEGY_PLUGINS := $(CURDIR)/plugins/strategy
 export ANSIBLE_STRATEGY ?= $(shell sed -n 's/^strategy *= *//p' ansible.cfg)
 export BOOKING_EMULATOR_URL := $(EMULATOR_URL)
+export BOOKING_EMULATOR_DATA_PLANE := $(EMULATOR_DATA_PLANE)
 export ANSIBLE_FORCE_COLOR ?= 0
 
 # The app's own venv: Python 3.11, as in the image.

@@ -201,6 +201,7 @@ class Emulator:
         self.calls: list[Call] = []
         self._server: Any = None
         self._thread: threading.Thread | None = None
+        self._hosts_file: local_net.HostsFile | None = None
 
     def _app(self, environ: dict[str, Any], start_response: Any) -> Any:
         if environ.get("PATH_INFO") == HEALTH_PATH:  # cheap, whatever the emulated state
@@ -229,6 +230,12 @@ class Emulator:
                     return refused
         return self._moto(environ, start_response)
 
+    def _published_names(self) -> dict[str, str]:
+        """What this emulator's block of /etc/hosts maps: the endpoints of its real servers and
+        the Route 53 names that alias them (tools/local_net.py)."""
+        hosts = dict(local_net.HOSTS)
+        return {**hosts, **local_net.aliases_of(hosts)} if hosts else {}
+
     def start(self) -> Emulator:
         from moto.moto_server.werkzeug_app import (
             DomainDispatcherApplication,
@@ -242,6 +249,8 @@ class Emulator:
                                    request_handler=MotoRequestHandler)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
+        self._hosts_file = local_net.HostsFile(self._published_names)
+        self._hosts_file.start()
         return self
 
     @property
@@ -314,6 +323,8 @@ class Emulator:
             self.calls.clear()
 
     def stop(self) -> None:
+        if self._hosts_file is not None:  # its names leave /etc/hosts,
+            self._hosts_file.stop()
         ecs_services.stop_all()  # no more service scheduling,
         ecs_podman.stop_all()  # the ECS tasks it runs as containers stop with it,
         rds_postgres.stop_all()  # the PostgreSQL servers behind its DB instances,

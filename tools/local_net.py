@@ -15,8 +15,14 @@ RDS instance, ElastiCache group and load balancer its own address behind its DNS
   gateway the subnet's first address (the VPC router's, as AWS reserves it), so a task's
   container gets the very private IP that DescribeTasks reports for its ENI.
 
-Both need root (``ip addr``, podman's bridges): the machine this project runs on is root; a
-clear error otherwise.
+* **Names on the machine** (``HostsFile``): while an emulator runs real servers, a block of
+  ``/etc/hosts`` it owns (marked with its PID) maps every endpoint name, and every Route 53 record
+  that aliases one (the API's served name, an alias A record to the load balancer), to its
+  address: ``curl https://<served name>/`` and the release's smoke test reach the local load
+  balancer by the name they would use on AWS. The block goes when the emulator stops.
+
+Both need root (``ip addr``, podman's bridges, /etc/hosts): the machine this project runs on is
+root; a clear error otherwise.
 """
 
 from __future__ import annotations
@@ -26,8 +32,10 @@ import fcntl
 import ipaddress
 import os
 import subprocess
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 ENDPOINT_RANGE = ipaddress.ip_network("198.18.0.0/16")
 _LOCK_FILE = Path(os.environ.get("TMPDIR", "/tmp")) / "booking-emulator-net.lock"
@@ -124,3 +132,84 @@ def remove_networks(podman: list[str]) -> None:
             # Refused while another emulator's containers are on it: that one removes it later.
             subprocess.run([*podman, "network", "rm", name], capture_output=True, timeout=60,
                            check=False)
+
+
+class HostsFile:
+    """This emulator's block of /etc/hosts: every name of `names()` at its address."""
+
+    PATH = Path(os.environ.get("BOOKING_EMULATOR_HOSTS_FILE", "/etc/hosts"))
+
+    def __init__(self, names: Callable[[], dict[str, str]], interval: float = 1.0) -> None:
+        self._names, self._interval = names, interval
+        self._begin = f"# booking-deploy emulator {os.getpid()}: begin"
+        self._end = f"# booking-deploy emulator {os.getpid()}: end"
+        self._published: dict[str, str] = {}
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="hosts-file", daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        while not self._stopping.wait(self._interval):
+            try:
+                wanted = self._names()
+            except RuntimeError:  # a model changed while it was read: next time
+                continue
+            if wanted != self._published:
+                self._write(wanted)
+
+    def _write(self, entries: dict[str, str]) -> None:
+        with _machine_lock():
+            try:
+                lines = self.PATH.read_text().splitlines()
+            except FileNotFoundError:
+                lines = []
+            kept, inside = [], False
+            for line in lines:
+                if line == self._begin:
+                    inside = True
+                elif line == self._end:
+                    inside = False
+                elif not inside:
+                    kept.append(line)
+            if entries:
+                kept += [self._begin, *(f"{address} {name}" for name, address in
+                                        sorted(entries.items())), self._end]
+            try:
+                # In place: /etc/hosts may be a bind mount that a rename would not reach.
+                with self.PATH.open("r+" if self.PATH.exists() else "w") as hosts:
+                    hosts.seek(0)
+                    hosts.write("\n".join(kept) + "\n")
+                    hosts.truncate()
+            except PermissionError:
+                return  # not root: names resolve only inside the task containers
+        self._published = dict(entries)
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        if self._published:
+            self._write({})
+
+
+def aliases_of(hosts: dict[str, str]) -> dict[str, str]:
+    """Route 53 records (alias A/AAAA, CNAME) of every emulated zone whose target is one of
+    `hosts`' names: the name at the target's address."""
+    from moto.route53.models import route53_backends
+
+    found: dict[str, str] = {}
+    backends: list[Any] = [backend for account in list(route53_backends.values())
+                           for backend in list(dict.values(account))]
+    for backend in backends:
+        for zone in list(backend.zones.values()):
+            for record in list(zone.rrsets):
+                alias = getattr(record, "alias_target", None) or {}
+                target = alias.get("DNSName") or (
+                    str(record.records[0]) if record.type == "CNAME" and record.records else "")
+                target = target.rstrip(".").lower().removeprefix("dualstack.")
+                if target in hosts:
+                    found[record.name.rstrip(".").lower()] = hosts[target]
+    return found
