@@ -168,6 +168,20 @@ def _pull(image: str) -> None:
         raise TaskFailedToStart(PULL_FAILED.format(image=image, detail=detail))
 
 
+_CERTIFI: dict[str, list[str]] = {}
+
+
+def _certifi_bundle(image: str) -> list[str]:
+    """Where the image's Python keeps certifi's CA bundle, if it has one: requests (the Twilio
+    client's HTTP) trusts that file, not the system's, so the local CA joins it there too."""
+    if image not in _CERTIFI:
+        found = podman("run", "--rm", "--network=none", "--entrypoint", "python", image, "-c",
+                       "import certifi; print(certifi.where())", timeout=60)
+        path = found.stdout.strip().splitlines()[-1] if found.returncode == 0 else ""
+        _CERTIFI[image] = [path] if path.startswith("/") else []
+    return _CERTIFI[image]
+
+
 def _image_volumes(image: str) -> set[str]:
     inspected = podman("image", "inspect", image)
     if inspected.returncode != 0:
@@ -358,7 +372,9 @@ class PodmanTask:
         # and the local CA is trusted as Amazon's CAs are on Fargate (tools/local_ca.py).
         for name, address in sorted(local_net.HOSTS.items()):
             args += ["--add-host", f"{name}:{address}"]
-        args += ["-v", f"{local_ca.trust_bundle()}:{CA_BUNDLE_IN_CONTAINER}:ro"]
+        bundle = local_ca.trust_bundle()
+        for path in (CA_BUNDLE_IN_CONTAINER, *_certifi_bundle(container["image"])):
+            args += ["-v", f"{bundle}:{path}:ro"]
         args += self._limits(container)
         if container.get("entryPoint"):
             args += ["--entrypoint", json.dumps(container["entryPoint"])]

@@ -49,6 +49,7 @@ import moto_ecs
 import moto_patches
 import moto_strict
 import rds_postgres
+import twilio_stub
 
 HOST = "127.0.0.1"
 RUN_DIR = Path(__file__).resolve().parent.parent / ".run"
@@ -251,6 +252,8 @@ class Emulator:
         self._thread.start()
         self._hosts_file = local_net.HostsFile(self._published_names)
         self._hosts_file.start()
+        if twilio_stub.enabled():  # api.twilio.com, as Twilio's test credentials answer
+            twilio_stub.start()
         return self
 
     @property
@@ -329,7 +332,8 @@ class Emulator:
         ecs_podman.stop_all()  # the ECS tasks it runs as containers stop with it,
         rds_postgres.stop_all()  # the PostgreSQL servers behind its DB instances,
         elasticache_redis.stop_all()  # the Redis servers behind its replication groups,
-        elb_proxy.stop_all()  # and its load balancers' proxies and health checks
+        elb_proxy.stop_all()  # its load balancers' proxies and health checks,
+        twilio_stub.stop()  # and the Twilio API stub
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
