@@ -103,12 +103,19 @@ ENV LANG=C.UTF-8 \
     XDG_RUNTIME_DIR=/tmp
 
 # No libpq5: psycopg[binary] loads the libpq bundled in its wheel (psycopg_binary.libs).
+# A system CA store, whatever the base (python:3.11-slim has one, a debootstrap minbase has
+# none): the app verifies TLS to ElastiCache (rediss://, redis-py uses the system store) - with
+# no store every Redis call fails "unable to get local issuer certificate", as the local
+# rehearsal showed. (Twilio's client trusts certifi's bundle.)
 # /tmp root-owned with mode 1777 (sticky, world-writable), whatever the base: the VOLUME below
 # hands this owner and mode to the /tmp volume on Fargate.
-# hadolint ignore=DL3008
-RUN if [ ! -x /usr/local/bin/python3 ]; then \
+# hadolint ignore=DL3008,SC2086
+RUN missing=""; \
+    if [ ! -x /usr/local/bin/python3 ]; then missing="python3"; fi; \
+    if [ ! -s /etc/ssl/certs/ca-certificates.crt ]; then missing="$missing ca-certificates"; fi; \
+    if [ -n "$missing" ]; then \
          apt-get update \
-         && apt-get install -y --no-install-recommends python3 \
+         && apt-get install -y --no-install-recommends $missing \
          && rm -rf /var/lib/apt/lists/*; \
        fi \
     && useradd --uid 1000 --user-group --no-create-home --home-dir /app --shell /usr/sbin/nologin app \
