@@ -160,6 +160,8 @@ VOLUME ["/tmp"]
 
 ARG GIT_SHA=unknown
 ARG SOURCE_URL=""
+# /health/ reports it (settings.REVISION): which release answered, seen from outside.
+ENV BOOKING_REVISION="${GIT_SHA}"
 LABEL org.opencontainers.image.title="booking-api" \
       org.opencontainers.image.description="Django booking API: gunicorn web, Dramatiq worker, migrations" \
       org.opencontainers.image.source="${SOURCE_URL}" \

@@ -62,7 +62,7 @@ class HealthCheckMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.method in ("GET", "HEAD"):
             if request.path in LIVENESS_PATHS:
-                return _json(200, {"status": "ok"})
+                return _json(200, {"status": "ok", "revision": settings.REVISION})
             if request.path in READINESS_PATHS:
                 return readiness()
         return self.get_response(request)

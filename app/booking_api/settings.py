@@ -17,6 +17,9 @@ env = environ.Env()
 
 # --- Core -----------------------------------------------------------------------------------
 DEBUG = env.bool("DEBUG", default=False)
+# The image's source revision (the Dockerfile bakes the git commit in): /health/ reports it, so a
+# load balancer's clients (and the release's traffic checks) see which release answered.
+REVISION = env.str("BOOKING_REVISION", default="unknown")
 SECRET_KEY = env.str("DJANGO_SECRET_KEY")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])

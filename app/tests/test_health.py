@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.test import Client, override_settings
 
 APP_DIR = Path(__file__).resolve().parent.parent
@@ -17,7 +18,7 @@ def test_liveness_without_database_and_any_host():
     # The ALB probes by private IP, which is not in ALLOWED_HOSTS.
     response = client.get("/health/", HTTP_HOST="10.0.10.37:8000")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok"}
+    assert response.json() == {"status": "ok", "revision": settings.REVISION}
     # Any other path with that Host is still rejected.
     assert client.get("/api/salons/", HTTP_HOST="10.0.10.37:8000").status_code == 400
 
@@ -91,3 +92,8 @@ def test_container_health_check_command_reports_the_server(live_server, monkeypa
         sock.bind(("127.0.0.1", 0))
         monkeypatch.setenv("GUNICORN_BIND", f"0.0.0.0:{sock.getsockname()[1]}")
         assert healthcheck.main() == 1
+
+
+@override_settings(REVISION="3f2c1aa")
+def test_liveness_reports_the_revision():
+    assert Client().get("/health/").json()["revision"] == "3f2c1aa"

@@ -306,6 +306,7 @@ def test_image_contract(image: str):
     head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True,
                           text=True, check=True).stdout.strip()
     assert labels["org.opencontainers.image.revision"] == head
+    assert f"BOOKING_REVISION={head}" in config["Env"]  # what /health/ reports
     assert "org.opencontainers.image.source" in labels
     assert image.split(":")[-1].startswith(head)
     # Nothing of the build toolchain in the runtime stage.
@@ -398,7 +399,9 @@ def test_twilio_sms_path_works_in_the_image(image: str):
 
 def test_web_serves_and_runs_as_uid_1000(web: dict[str, object]):
     status, body = http("GET", f"{web['url']}/health/")
-    assert (status, body) == (200, {"status": "ok"})
+    assert status == 200
+    assert body["status"] == "ok"
+    assert body["revision"] != "unknown"  # the image's revision (test_image_metadata: HEAD)
     status, body = http("GET", f"{web['url']}/health/ready")
     assert status == 200, body
     assert podman("exec", web["name"], "id", "-u").stdout.strip() == "1000"
