@@ -309,7 +309,9 @@ def emulator_process(call_log: Path, **env: str) -> Iterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         proc.terminate()
-        proc.wait(timeout=10)
+        # On the real data plane it first stops its tasks as ECS does (SIGTERM, then SIGKILL
+        # after each container's stopTimeout) and its servers.
+        proc.wait(timeout=200)
 
 
 def create_fargate_cluster(aws: Any, **create: Any) -> dict[str, Any]:

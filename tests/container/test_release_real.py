@@ -1,0 +1,193 @@
+"""Releases on the real data plane: site.yml and deploy.yml run the app's image for real behind
+the local load balancer, against real PostgreSQL and Redis (issue 17), and the release sees what
+AWS would show it.
+
+One stack for the module: an emulator process of its own with every real-data-plane switch on
+(tasks as containers, DB instance and replication group as servers, the load balancer a proxy,
+the Twilio stub), site.yml from empty releasing the app's image from the loopback registry. The
+tests then release images derived from it (a new revision, a crashing command) and change the
+environment (a served name Django refuses), in file order, each leaving the good release in
+place. Cost: about 8 min wall on two cores, most of it waiting on the ECS-like timings (container
+health checks every 30 s, 30 s of connection draining), about 3 min of CPU; up to four app
+containers at a time (about 120 MB each).
+"""
+
+from __future__ import annotations
+
+import json
+import ssl
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from container_support import REPO, TOOLS, container_env
+
+sys.path.insert(0, str(REPO / "tests"))
+sys.path.insert(0, str(REPO / "tools"))
+import ecs_podman  # tools/, above
+import local_ca
+from harness import AnsibleRunner, PlaybookRun, RemoteEmulator, emulator_process
+
+pytestmark = pytest.mark.usefixtures("podman_ready")
+
+PREFIX = "booking-api-local"
+CLUSTER = f"{PREFIX}-cluster"
+WEB = f"{PREFIX}-web"
+SERVED = "api.local.booking-api.example.com"
+REAL_DATA_PLANE = {"BOOKING_EMULATOR_ECS_TASKS": "podman", "BOOKING_EMULATOR_RDS": "postgres",
+                   "BOOKING_EMULATOR_ELASTICACHE": "redis", "BOOKING_EMULATOR_ELB": "proxy",
+                   "BOOKING_EMULATOR_TWILIO": "stub", "BOOKING_EMULATOR_STRICT": "off"}
+
+
+class Stack:
+    """The module's environment: its emulator, an Ansible runner aimed at it, the registry."""
+
+    def __init__(self, emulator: RemoteEmulator, registry: str, base_image: str) -> None:
+        self.emulator, self.registry, self.base_image = emulator, registry, base_image
+        self.ansible = AnsibleRunner(emulator)
+        self.port = registry.rsplit(":", 1)[1]
+
+    def playbook(self, name: str, tag: str, timeout: int = 900) -> PlaybookRun:
+        return self.ansible.playbook(name, extra_vars={"image_tag": tag}, timeout=timeout, env={
+            "BOOKING_EMULATOR_DATA_PLANE": "real", "REGISTRY_PORT": self.port})
+
+    def push(self, tag: str, *containerfile_lines: str) -> str:
+        """The app's image, changed by `containerfile_lines`, in the registry as `tag`."""
+        remote = f"{self.registry}/{PREFIX}:{tag}"
+        with tempfile.TemporaryDirectory() as context:
+            (Path(context) / "Containerfile").write_text(
+                "\n".join([f"FROM {self.base_image}", *containerfile_lines]) + "\n")
+            built = ecs_podman.podman("build", "--format", "docker", "-t", remote, context,
+                                      timeout=300)
+        assert built.returncode == 0, built.stderr[-2000:]
+        pushed = ecs_podman.podman("push", "--quiet", "--tls-verify=false", remote)
+        assert pushed.returncode == 0, pushed.stderr
+        return tag
+
+    def web(self) -> dict[str, Any]:
+        return self.emulator.client("ecs").describe_services(cluster=CLUSTER, services=[WEB])[
+            "services"][0]
+
+
+def get(path: str, timeout: float = 5) -> tuple[int, Any]:
+    """GET https://<served name><path> through the local load balancer, trusting the local CA
+    (the emulator maps the name in /etc/hosts)."""
+    context = ssl.create_default_context(cafile=str(local_ca.CA_CERT))
+    try:
+        with urllib.request.urlopen(f"https://{SERVED}{path}", timeout=timeout,
+                                    context=context) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, None
+
+
+@pytest.fixture(scope="module")
+def stack(registry: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    build = subprocess.run([str(TOOLS / "build.sh")], capture_output=True, text=True,
+                           timeout=900, env=container_env(IMAGE_BUILDER="podman"), check=False)
+    assert build.returncode == 0, build.stderr[-3000:]
+    calls = tmp_path_factory.mktemp("release-real") / "calls.jsonl"
+    with emulator_process(calls, **REAL_DATA_PLANE) as url:
+        stack = Stack(RemoteEmulator(url, calls), registry, build.stdout.strip().splitlines()[-1])
+        stack.push("good")
+        run = stack.playbook("site.yml", "good", timeout=1500)
+        assert run.rc == 0, run.explain()
+        yield stack
+
+
+def test_site_releases_through_the_load_balancer(stack):
+    status, body = get("/health/")
+    assert status == 200
+    assert body["status"] == "ok"
+    assert get("/api/salons/")[0] == 200  # host validation: the served name is allowed
+    web = stack.web()
+    assert web["runningCount"] == web["desiredCount"]
+    health = stack.emulator.client("elbv2").describe_target_health(
+        TargetGroupArn=web["loadBalancers"][0]["targetGroupArn"])["TargetHealthDescriptions"]
+    assert [t["TargetHealth"]["State"] for t in health] == ["healthy"] * web["desiredCount"]
+
+
+class TrafficLoop:
+    """Requests through the load balancer, back to back, while a release runs."""
+
+    def __init__(self) -> None:
+        self.answers: list[tuple[int, str | None]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                status, body = get("/health/")
+                self.answers.append((status, (body or {}).get("revision")))
+            except OSError as error:  # a refused or reset connection counts as an error too
+                self.answers.append((0, repr(error)))
+            time.sleep(0.05)
+
+    def __enter__(self) -> TrafficLoop:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=30)
+
+
+def test_a_deploy_moves_real_traffic_without_an_error(stack):
+    tag = stack.push("next", "ENV BOOKING_REVISION=next")
+    with TrafficLoop() as traffic:
+        run = stack.playbook("playbooks/deploy.yml", tag)
+        time.sleep(2)  # a few answers after the release
+    assert run.rc == 0, run.explain()
+    errors = [answer for answer in traffic.answers if answer[0] != 200]
+    assert errors == [], f"{len(errors)} failed of {len(traffic.answers)}: {errors[:5]}"
+    revisions = [revision for _, revision in traffic.answers]
+    assert "next" in revisions
+    assert revisions[0] != "next"
+    assert revisions[-20:] == ["next"] * 20  # it ends on the new version
+
+
+def test_a_crashing_release_is_rolled_back_by_the_circuit_breaker(stack):
+    before = stack.web()["taskDefinition"]
+    tag = stack.push("crash", 'CMD ["python", "-c", "raise SystemExit(\'no such setting\')"]')
+    run = stack.playbook("playbooks/deploy.yml", tag)
+    assert run.rc != 0
+    assert "circuit breaker" in run.output.lower(), run.output[-3000:]
+    deadline = time.monotonic() + 300
+    while True:  # ECS's rollback runs on: the previous revision, healthy again
+        web = stack.web()
+        if (web["taskDefinition"] == before and len(web["deployments"]) == 1
+                and web["deployments"][0]["rolloutState"] == "COMPLETED"):
+            break
+        assert time.monotonic() < deadline, web["deployments"]
+        time.sleep(2)
+    messages = [event["message"] for event in web["events"]]
+    assert any("deployment failed: tasks failed to start" in m and "Rolling back" in m
+               for m in messages), messages[:20]
+    assert get("/health/")[1]["revision"] == "next"  # production kept the good release
+
+
+def test_a_served_name_django_refuses_fails_the_smoke_test(stack):
+    ssm = stack.emulator.client("ssm")
+    name = "/booking-api/local/allowed_hosts"
+    allowed = ssm.get_parameter(Name=name)["Parameter"]["Value"]
+    ssm.put_parameter(Name=name, Value="api.staging.booking.example.com", Overwrite=True)
+    try:
+        run = stack.playbook("playbooks/deploy.yml", stack.push("hosts", "ENV PROBE=hosts"))
+    finally:
+        ssm.put_parameter(Name=name, Value=allowed, Overwrite=True)
+    assert run.rc != 0
+    assert "Django refuses the host name - it is not in ALLOWED_HOSTS" in run.output, (
+        run.output[-3000:])
+    assert get("/api/salons/")[0] == 400  # what every client would see
+    record = json.loads(ssm.get_parameter(Name="/booking-api/local/release/current")[
+        "Parameter"]["Value"])
+    assert record["tag"] == "next"  # not recorded
