@@ -17,11 +17,15 @@ ARGS ?=
 # moto, or a spec such as `all,nat=5`. The test suites default to the short `test` profile
 # (tests/conftest.py, tests/molecule/prepare.yml); BOOKING_EMULATOR_STRICT=off turns them off too.
 EMULATOR_STRICT ?= all
-# The emulator's data plane (docs/emulator.md): `scripted` (ECS tasks and DB instances are
-# records; tasks stop with a scripted exit code) or `real`: one-off ECS tasks (the release's
-# migration) run as podman containers with their logs in CloudWatch Logs, and each postgres DB
-# instance is a real PostgreSQL server behind its endpoint name. `make down` before switching.
-EMULATOR_DATA_PLANE ?= scripted
+# The emulator's data plane (docs/emulator.md). `real` (the default): ECS tasks run as podman
+# containers (services with rolling deployments, the circuit breaker, health checks; their logs
+# in CloudWatch Logs), each DB instance is a real PostgreSQL, each replication group a real Redis
+# (AUTH, TLS), each load balancer a real HTTPS proxy whose name resolves on this machine, and
+# api.twilio.com a stub of Twilio's test credentials: the release runs for real and its smoke
+# test goes through the load balancer. Needs root (endpoint addresses, bridges, /etc/hosts).
+# `scripted`: tasks and servers are records, rollouts complete on a timer (the test suite's
+# default). `make down` before switching.
+EMULATOR_DATA_PLANE ?= real
 ifeq ($(EMULATOR_DATA_PLANE),real)
 EMULATOR_DATA_PLANE_ENV := BOOKING_EMULATOR_ECS_TASKS=podman BOOKING_EMULATOR_RDS=postgres \
 	BOOKING_EMULATOR_ELASTICACHE=redis BOOKING_EMULATOR_ELB=proxy BOOKING_EMULATOR_TWILIO=stub
@@ -52,7 +56,7 @@ PYTHON312 ?= $(shell for p in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python
 	"$$p" -c 'import sys; assert sys.version_info[:2] == (3, 12)' >/dev/null 2>&1 \
 	&& { echo "$$p"; break; }; done)
 
-.PHONY: help setup lock site verify check deploy rollback teardown cost security lock-security emulator-up emulator-down emulator-reset emulator-url \
+.PHONY: help setup lock site verify check deploy rollback run-command teardown cost security lock-security emulator-up emulator-down emulator-reset emulator-url \
 	lint test test-unit test-beside-unit test-molecule test-app app-setup services-up run-app down clean \
 	container-setup image registry-up registry-down lint-container test-container \
 	bench-api bench-container bench-provision bench-critical-path bench-release bench-fresh-site
@@ -134,6 +138,11 @@ REVISION ?=
 deploy: setup emulator-up registry-up ## Release an image tag: make deploy TAG=<git sha>
 	@test -n "$(TAG)" || { echo "usage: make deploy TAG=<image tag in the registry>" >&2; exit 2; }
 	ansible-playbook playbooks/deploy.yml -i $(INVENTORY) -e image_tag=$(TAG) $(ARGS)
+
+run-command: setup ## Run a one-off command in the current release: make run-command CMD='python manage.py seed_demo'
+	@test -n "$(CMD)" || { echo "usage: make run-command CMD='python manage.py <command>'" >&2; exit 2; }
+	ansible-playbook playbooks/run-command.yml -i $(INVENTORY) \
+		-e '{"release_command": $(shell python3 -c 'import json, shlex, sys; print(json.dumps(shlex.split(sys.argv[1])))' "$(CMD)")}' $(ARGS)
 
 cost: setup ## Monthly cost estimate of staging and production, line by line (no AWS call)
 	@python tools/cost_report.py

@@ -115,6 +115,15 @@ def test_site_releases_through_the_load_balancer(stack):
     assert [t["TargetHealth"]["State"] for t in health] == ["healthy"] * web["desiredCount"]
 
 
+def test_a_second_site_run_changes_nothing_and_keeps_serving(stack):
+    """The alb role once deregistered every task ECS had registered (elb_target_group's
+    modify_targets defaults to true): the re-run's smoke test then met a 503."""
+    run = stack.playbook("site.yml", "good")
+    assert run.rc == 0, run.explain()
+    assert run.changed == 0, run.explain()
+    assert get("/api/salons/")[0] == 200
+
+
 class TrafficLoop:
     """Requests through the load balancer, back to back, while a release runs."""
 
