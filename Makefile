@@ -59,7 +59,7 @@ PYTHON312 ?= $(shell for p in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python
 .PHONY: help setup lock site verify check deploy rollback run-command teardown cost security lock-security emulator-up emulator-down emulator-reset emulator-url \
 	lint test test-unit test-beside-unit test-molecule test-app app-setup services-up run-app down clean \
 	container-setup image registry-up registry-down lint-container test-container \
-	bench-api bench-container bench-provision bench-critical-path bench-release bench-fresh-site
+	bench-api bench-container bench-real-release bench-provision bench-critical-path bench-release bench-fresh-site
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -271,6 +271,9 @@ bench-critical-path: setup ## site.yml with slow RDS/Redis/NAT/ALB creation vs w
 
 bench-fresh-site: ## make site on a fresh machine: clean clone, venv, podman, base image, build, converge (~5 min)
 	$(or $(PYTHON312),python3) bench/fresh_site.py
+
+bench-real-release: setup ## A deploy and a rollback on the real data plane of the running make site, with a request loop (~5 min)
+	python bench/real_release.py
 
 bench-release: setup ## Release benchmark: deploy.yml phases on the emulator, real-AWS rollout arithmetic (~3 min)
 	python bench/provision/release.py
