@@ -161,6 +161,9 @@ class AnsibleRunner:
             # No image builds in these tests (tests/container covers the image): site.yml
             # releases only what a test pushed and names.
             "BOOKING_RELEASE_BUILD": "false",
+            # The test emulators' data plane (make exports `real`, its default, for make site):
+            # the local inventory smoke-tests through the load balancer only on the real one.
+            "BOOKING_EMULATOR_DATA_PLANE": "scripted",
         })
         env.update(extra)
         return env

@@ -166,6 +166,7 @@ def _served_everywhere(rendered: dict[str, Any], parameter_path: str) -> dict[st
         "allowed_hosts": rendered["secrets"]["plain_values"][f"{parameter_path}/allowed_hosts"],
         "csrf": environment["DJANGO_CSRF_TRUSTED_ORIGINS"],
         "smoke": rendered["release_smoke_test_url"],
+        "smoke_api": rendered["release_smoke_test_api_url"],
     }
 
 
@@ -178,13 +179,15 @@ def test_one_zone_moves_record_certificate_allowed_hosts_and_csrf_together(
     path = f"/booking-api/{env}"
     before = _served_everywhere(_render(inventory, tmp_path), path)
     assert before == {"dns": served, "certificate": served, "allowed_hosts": served,
-                      "csrf": f"https://{served}", "smoke": f"https://{served}/health/"}
+                      "csrf": f"https://{served}", "smoke": f"https://{served}/health/",
+                      "smoke_api": f"https://{served}/api/salons/"}
 
     moved = served.replace("booking-api.example.com", "shop.example.org")
     rendered = _render(inventory, tmp_path, booking_dns_zone="shop.example.org")
     after = _served_everywhere(rendered, path)
     assert after == {"dns": moved, "certificate": moved, "allowed_hosts": moved,
-                     "csrf": f"https://{moved}", "smoke": f"https://{moved}/health/"}
+                     "csrf": f"https://{moved}", "smoke": f"https://{moved}/health/",
+                     "smoke_api": f"https://{moved}/api/salons/"}
 
 
 def test_task_definitions_read_every_setting_from_its_registry_parameter(tmp_path):
