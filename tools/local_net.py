@@ -168,9 +168,10 @@ class HostsFile:
                 lines = []
             kept, inside = [], False
             for line in lines:
-                if line == self._begin:
-                    inside = True
-                elif line == self._end:
+                owner = _block_owner(line, "begin")
+                if line == self._begin or (owner is not None and not _alive(owner)):
+                    inside = True  # ours, or a killed emulator's: rewritten or dropped
+                elif inside and _block_owner(line, "end") is not None:
                     inside = False
                 elif not inside:
                     kept.append(line)
@@ -193,6 +194,44 @@ class HostsFile:
             self._thread.join(timeout=10)
         if self._published:
             self._write({})
+
+
+def _block_owner(line: str, edge: str) -> int | None:
+    """The PID in a block marker line of /etc/hosts ("# booking-deploy emulator <pid>: begin")."""
+    prefix, suffix = "# booking-deploy emulator ", f": {edge}"
+    if line.startswith(prefix) and line.endswith(suffix):
+        pid = line[len(prefix):-len(suffix)]
+        return int(pid) if pid.isdigit() else None
+    return None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def other_emulators_serving(name: str) -> list[int]:
+    """PIDs of other live emulators whose /etc/hosts block maps `name`."""
+    owners, owner = [], None
+    try:
+        lines = HostsFile.PATH.read_text().splitlines()
+    except FileNotFoundError:
+        return []
+    for line in lines:
+        begin = _block_owner(line, "begin")
+        if begin is not None:
+            owner = begin
+        elif _block_owner(line, "end") is not None:
+            owner = None
+        elif (owner is not None and owner != os.getpid() and name in line.split()[1:]
+              and _alive(owner)):
+            owners.append(owner)
+    return owners
 
 
 def aliases_of(hosts: dict[str, str]) -> dict[str, str]:

@@ -34,6 +34,7 @@ sys.path.insert(0, str(REPO / "tests"))
 sys.path.insert(0, str(REPO / "tools"))
 import ecs_podman  # tools/, above
 import local_ca
+import local_net
 from harness import AnsibleRunner, PlaybookRun, RemoteEmulator, emulator_process
 
 pytestmark = pytest.mark.usefixtures("podman_ready")
@@ -91,6 +92,10 @@ def get(path: str, timeout: float = 5) -> tuple[int, Any]:
 
 @pytest.fixture(scope="module")
 def stack(registry: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    running = local_net.other_emulators_serving(SERVED)
+    if running:  # the served name would resolve to that emulator's load balancer, not ours
+        pytest.fail(f"another emulator (PID {running[0]}) serves {SERVED} on the real data "
+                    "plane; stop it first (make down)")
     build = subprocess.run([str(TOOLS / "build.sh")], capture_output=True, text=True,
                            timeout=900, env=container_env(IMAGE_BUILDER="podman"), check=False)
     assert build.returncode == 0, build.stderr[-3000:]
@@ -122,6 +127,23 @@ def test_a_second_site_run_changes_nothing_and_keeps_serving(stack):
     assert run.rc == 0, run.explain()
     assert run.changed == 0, run.explain()
     assert get("/api/salons/")[0] == 200
+
+
+def test_run_command_runs_a_management_command_in_the_current_release(stack):
+    """playbooks/run-command.yml: the demo data lands in the real database; a failing command
+    fails the run with its exit code."""
+    seeded = stack.ansible.playbook("playbooks/run-command.yml", extra_vars={
+        "release_command": ["python", "manage.py", "seed_demo"]}, env={
+        "BOOKING_EMULATOR_DATA_PLANE": "real", "REGISTRY_PORT": stack.port})
+    assert seeded.rc == 0, seeded.explain()
+    status, salons = get("/api/salons/")
+    assert status == 200
+    assert "Demo Salon Berlin" in json.dumps(salons)
+    failed = stack.ansible.playbook("playbooks/run-command.yml", extra_vars={
+        "release_command": ["python", "-c", "raise SystemExit(3)"]}, env={
+        "BOOKING_EMULATOR_DATA_PLANE": "real", "REGISTRY_PORT": stack.port})
+    assert failed.rc != 0
+    assert "exit codes {'migrate': 3}" in failed.output, failed.output[-3000:]
 
 
 class TrafficLoop:

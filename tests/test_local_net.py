@@ -1,0 +1,54 @@
+"""tools/local_net.py's block of /etc/hosts (on a file of the test's own): an emulator rewrites
+only its own block, drops the blocks of emulators that are gone, leaves live ones alone and
+removes its block when it stops; another live emulator serving a name is found. No root needed,
+no emulator: well under a second."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+import local_net  # tools/, above
+
+GONE = 2**22 + 12345  # above the kernel's default pid_max: no process has it
+LIVE = 1  # init: always alive
+
+
+def _block(pid: int, *entries: str) -> str:
+    return "\n".join([f"# booking-deploy emulator {pid}: begin", *entries,
+                      f"# booking-deploy emulator {pid}: end"]) + "\n"
+
+
+@pytest.fixture
+def hosts(tmp_path, monkeypatch) -> Path:
+    path = tmp_path / "hosts"
+    path.write_text("127.0.0.1 localhost\n" + _block(GONE, "10.1.1.1 stale.example")
+                    + _block(LIVE, "10.2.2.2 live.example"))
+    monkeypatch.setattr(local_net.HostsFile, "PATH", path)
+    return path
+
+
+def test_an_emulator_owns_one_block_and_drops_the_dead(hosts):
+    published = {"api.example": "198.18.0.3"}
+    names = local_net.HostsFile(lambda: published)
+    names._write(published)
+    text = hosts.read_text()
+    assert "stale.example" not in text  # its emulator is gone
+    assert "10.2.2.2 live.example" in text  # another live emulator's, untouched
+    assert _block(os.getpid(), "198.18.0.3 api.example") in text
+    names._write({"api.example": "198.18.0.4"})  # rewritten in place, not appended
+    assert hosts.read_text().count(f"emulator {os.getpid()}: begin") == 1
+    assert "198.18.0.4 api.example" in hosts.read_text()
+    names.stop()
+    assert f"emulator {os.getpid()}" not in hosts.read_text()
+    assert hosts.read_text().startswith("127.0.0.1 localhost\n")
+
+
+def test_another_live_emulator_serving_a_name_is_found(hosts):
+    assert local_net.other_emulators_serving("live.example") == [LIVE]
+    assert local_net.other_emulators_serving("stale.example") == []
+    assert local_net.other_emulators_serving("unknown.example") == []
