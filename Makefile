@@ -218,12 +218,17 @@ test-app: app-setup services-up ## The Django app's tests against PostgreSQL and
 # everything else done inside it); before, with lint and checkov first, molecule beside pytest,
 # then the app and the image: 1393 s. Each part's output is printed when it ends
 # (--output-sync); the first failure fails the run once pytest is done.
-TEST_BESIDE_UNIT := lint security test-molecule test-app test-container
+# The container tests come last and at normal priority: since the real data plane's release
+# tests (tests/container/test_release_real.py) they are the longest part, and they wait on
+# health checks with ECS's timeouts, which a niced container could miss while pytest holds the
+# cores.
+TEST_BESIDE_UNIT := lint security test-molecule test-app
 test: setup ## Everything CI runs: lint, checkov, pytest (infra and app), molecule, the image
 	@$(MAKE) --no-print-directory -j2 --output-sync=target test-unit test-beside-unit
 
 test-beside-unit:
 	@for target in $(TEST_BESIDE_UNIT); do nice -n 10 $(MAKE) --no-print-directory $$target || exit 1; done
+	@$(MAKE) --no-print-directory test-container
 
 down: emulator-down ## Stop every local service the Makefile started
 	@tools/local-services.sh down
