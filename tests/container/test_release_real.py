@@ -5,11 +5,12 @@ AWS would show it.
 One stack for the module: an emulator process of its own with every real-data-plane switch on
 (tasks as containers, DB instance and replication group as servers, the load balancer a proxy,
 the Twilio stub), site.yml from empty releasing the app's image from the loopback registry. The
-tests then release images derived from it (a new revision, a crashing command) and change the
-environment (a served name Django refuses), in file order, each leaving the good release in
-place. Cost: about 8 min wall on two cores, most of it waiting on the ECS-like timings (container
-health checks every 30 s, 30 s of connection draining), about 3 min of CPU; up to four app
-containers at a time (about 120 MB each).
+tests then release images derived from it (a new revision, a migration that fails, a crashing
+command) and change the environment (a missing parameter, a served name Django refuses), in
+file order, each leaving the good release in place but the last. Cost: about 9 min wall on two
+cores, most of it waiting on ECS's timings (container health checks every 30 s, 30 s of
+connection draining), about 3 min of CPU; up to four app containers at a time (about 120 MB
+each).
 """
 
 from __future__ import annotations
@@ -184,6 +185,41 @@ def test_a_deploy_moves_real_traffic_without_an_error(stack):
     assert "next" in revisions
     assert revisions[0] != "next"
     assert revisions[-20:] == ["next"] * 20  # it ends on the new version
+
+
+def _unchanged(stack: Stack, task_definition: str) -> None:
+    """The release stopped before the rollout: the services and the record have not moved."""
+    assert stack.web()["taskDefinition"] == task_definition
+    record = json.loads(stack.emulator.client("ssm").get_parameter(
+        Name="/booking-api/local/release/current")["Parameter"]["Value"])
+    assert record["tag"] == "next"
+    assert get("/health/")[1]["revision"] == "next"
+
+
+def test_a_migration_that_exits_1_stops_the_release(stack):
+    before = stack.web()["taskDefinition"]
+    tag = stack.push("badmigrate", "ENV DJANGO_SETTINGS_MODULE=booking_api.no_such_settings")
+    run = stack.playbook("playbooks/deploy.yml", tag)
+    assert run.rc != 0
+    assert "exit codes {'migrate': 1}" in run.output, run.output[-3000:]
+    _unchanged(stack, before)
+
+
+def test_a_secret_pointing_to_a_missing_parameter_fails_the_task_start(stack):
+    ssm = stack.emulator.client("ssm")
+    name = "/booking-api/local/twilio_token"
+    value = ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"]
+    before = stack.web()["taskDefinition"]
+    ssm.delete_parameter(Name=name)
+    try:
+        run = stack.playbook("playbooks/deploy.yml", stack.push("nosecret", "ENV PROBE=secret"))
+    finally:
+        ssm.put_parameter(Name=name, Value=value, Type="SecureString")
+    assert run.rc != 0
+    assert "ResourceInitializationError: unable to pull secrets" in run.output, (
+        run.output[-3000:])
+    assert f"invalid ssm parameters: {name}" in run.output
+    _unchanged(stack, before)
 
 
 def test_a_crashing_release_is_rolled_back_by_the_circuit_breaker(stack):
