@@ -37,8 +37,10 @@ round-robin over the subnets, task launch throttling after repeated failures, de
 from __future__ import annotations
 
 import math
+import sys
 import threading
 import time
+import traceback
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -355,9 +357,22 @@ class _Scheduler:
         while not self._stopping.wait(TICK_SECONDS):
             with ecs_podman.LOCK:
                 for arn, scheduler in list(self.services.items()):
-                    scheduler.tick()
+                    try:
+                        scheduler.tick()
+                    except Exception:  # one service's trouble must not stop the others'
+                        traceback.print_exc(file=sys.stderr)
                     if scheduler.service.status != "ACTIVE" and not scheduler.members:
                         del self.services[arn]
+
+    def forget(self, account: str, region: str) -> None:
+        """The ECS backend was reset (/moto-api/reset): its services' tasks stop, unscheduled."""
+        with ecs_podman.LOCK:
+            for arn, scheduler in list(self.services.items()):
+                if (scheduler.backend.account_id, scheduler.backend.region_name) == (
+                        account, region):
+                    for member in scheduler.members.values():
+                        member.task.stop("Service deleted (the emulator was reset)")
+                    del self.services[arn]
 
     def stop(self) -> None:
         self._stopping.set()

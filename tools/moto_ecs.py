@@ -423,6 +423,15 @@ def apply() -> None:
 
     backend_cls.stop_task = _locked(_stop_task)
 
+    reset = backend_cls.reset
+
+    def _reset(self: Any) -> None:
+        """/moto-api/reset: the services' scheduling ends and their tasks stop with them."""
+        ecs_services.SCHEDULER.forget(self.account_id, self.region_name)
+        reset(self)
+
+    backend_cls.reset = _locked(_reset)
+
     requirements = backend_cls._calculate_task_resource_requirements
 
     def _requirements(task_definition: Any) -> Any:

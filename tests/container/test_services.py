@@ -240,3 +240,20 @@ def test_deleting_the_service_stops_its_tasks(emulator, web):
     while any(t["lastStatus"] != "STOPPED" for t in _tasks(emulator, web)):
         assert time.monotonic() < deadline
         time.sleep(1)
+
+
+def test_a_reset_stops_the_services_tasks(emulator, subnets, registry_image):
+    """/moto-api/reset forgets the services: their scheduling ends and their containers stop
+    (the scheduler's thread lives on for the next services)."""
+    ecs = emulator.client("ecs")
+    ecs.create_service(cluster=CLUSTER, serviceName="doomed", desiredCount=1,
+                       launchType="FARGATE", networkConfiguration=subnets["network"],
+                       taskDefinition=_definition(emulator, registry_image, "v5"))
+    [task] = _wait(emulator, "doomed", lambda s: s["runningCount"] == 1 and _tasks(
+        emulator, "doomed"), what="doomed service running") and _tasks(emulator, "doomed")
+    name = f"ecs-{task['taskArn'].rsplit('/', 1)[-1][:12]}-web"
+    emulator.reset()
+    deadline = time.monotonic() + 60
+    while name in ecs_podman.podman("ps", "--all", "--format", "{{.Names}}").stdout.split():
+        assert time.monotonic() < deadline, "the container outlived the reset"
+        time.sleep(1)
