@@ -218,17 +218,18 @@ test-app: app-setup services-up ## The Django app's tests against PostgreSQL and
 # everything else done inside it); before, with lint and checkov first, molecule beside pytest,
 # then the app and the image: 1393 s. Each part's output is printed when it ends
 # (--output-sync); the first failure fails the run once pytest is done.
-# The container tests come last and at normal priority: since the real data plane's release
-# tests (tests/container/test_release_real.py) they are the longest part, and they wait on
-# health checks with ECS's timeouts, which a niced container could miss while pytest holds the
-# cores.
+# The container tests go first and at normal priority: since the real data plane's release
+# tests (tests/container/test_release_real.py) they are the longest part but mostly wait (health
+# checks, connection draining), so pytest's CPU fills their waits; niced, their containers could
+# miss ECS's health check timeouts while pytest holds the cores. Last at the end they made
+# `make test` 31 min (2026-12-06 evening, 676 s of them alone at the end).
 TEST_BESIDE_UNIT := lint security test-molecule test-app
 test: setup ## Everything CI runs: lint, checkov, pytest (infra and app), molecule, the image
 	@$(MAKE) --no-print-directory -j2 --output-sync=target test-unit test-beside-unit
 
 test-beside-unit:
-	@for target in $(TEST_BESIDE_UNIT); do nice -n 10 $(MAKE) --no-print-directory $$target || exit 1; done
 	@$(MAKE) --no-print-directory test-container
+	@for target in $(TEST_BESIDE_UNIT); do nice -n 10 $(MAKE) --no-print-directory $$target || exit 1; done
 
 down: emulator-down ## Stop every local service the Makefile started
 	@tools/local-services.sh down
