@@ -94,6 +94,20 @@ def profiled(output: str, task: str) -> str:
     return f"{float(match.group(1)):.0f} s" if match else "n/a"
 
 
+def rollout_settings() -> str:
+    """The settings that pace a rollout, as the local inventory and group_vars give them."""
+    found = {}
+    for path in (REPO / "group_vars" / "all" / "alb.yml",
+                 REPO / "roles" / "ecs_service" / "defaults" / "main.yml",
+                 REPO / "inventories" / "local" / "group_vars" / "local" / "main.yml"):
+        for name, value in re.findall(
+                r"^(ecs_service_web_health_check_interval|alb_health_check_interval|"
+                r"alb_deregistration_delay|ecs_service_minimum_healthy_percent|"
+                r"ecs_service_maximum_percent): *([0-9]+)", path.read_text(), re.MULTILINE):
+            found[name] = value  # later files win, as the inventory does
+    return ", ".join(f"{name} {value}" for name, value in sorted(found.items()))
+
+
 def main() -> int:
     status, revision = health()
     if status != 200:
@@ -131,9 +145,7 @@ def main() -> int:
         "`make site` left running (real data plane: two web tasks and a worker as containers "
         "behind the local load balancer, real PostgreSQL and Redis). The new tag is the "
         "released image plus one layer, so every task is replaced.",
-        "- Rollout settings as the inventory has them: minimum healthy 100 %, maximum 200 %, "
-        "container health check every 30 s, load balancer check every 10 s, deregistration "
-        "delay 30 s.",
+        f"- Rollout settings as the local inventory had them: {rollout_settings()}.",
         "",
         "| command | wall | migration | rollout (both services) | requests through the LB "
         "meanwhile | failed | ends on the target revision |",
