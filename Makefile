@@ -218,17 +218,17 @@ test-app: app-setup services-up ## The Django app's tests against PostgreSQL and
 # everything else done inside it); before, with lint and checkov first, molecule beside pytest,
 # then the app and the image: 1393 s. Each part's output is printed when it ends
 # (--output-sync); the first failure fails the run once pytest is done.
-# The container tests go first and at normal priority: since the real data plane's release
-# tests (tests/container/test_release_real.py) they are the longest part but mostly wait (health
-# checks, connection draining), so pytest's CPU fills their waits; niced, their containers could
-# miss ECS's health check timeouts while pytest holds the cores. Last at the end they made
-# `make test` 31 min (2026-12-06 evening, 676 s of them alone at the end).
+# The container tests are a third stream, at normal priority: since the real data plane's
+# release tests (tests/container/test_release_real.py) they are long (about 13 min beside pytest)
+# but mostly wait (image pulls, health checks, connection draining), so the other two streams'
+# CPU fills their waits; niced, their containers could miss ECS's health check timeouts while
+# pytest holds the cores. Run after the niced chain they made `make test` 31 min (2026-12-06
+# evening: 676 s alone at the end); before it, the niced chain ran alone at the end instead.
 TEST_BESIDE_UNIT := lint security test-molecule test-app
 test: setup ## Everything CI runs: lint, checkov, pytest (infra and app), molecule, the image
-	@$(MAKE) --no-print-directory -j2 --output-sync=target test-unit test-beside-unit
+	@$(MAKE) --no-print-directory -j3 --output-sync=target test-unit test-container test-beside-unit
 
 test-beside-unit:
-	@$(MAKE) --no-print-directory test-container
 	@for target in $(TEST_BESIDE_UNIT); do nice -n 10 $(MAKE) --no-print-directory $$target || exit 1; done
 
 down: emulator-down ## Stop every local service the Makefile started
