@@ -2,12 +2,20 @@
 
 The load balancer probes tasks by private IP, which is not in ``ALLOWED_HOSTS``; this
 middleware sits first in ``MIDDLEWARE`` so ``/health/`` never reaches ``request.get_host()``.
+
+Liveness (``/health/``, the container's and the load balancer's check) also asks for a
+writable temporary directory: on Fargate the root file system is read-only and /tmp is a task
+volume, writable by the app's user only because the image declares it a ``VOLUME`` (see the
+Dockerfile). Without it, uploads over 2.5 MB (Django's temporary upload files), ``tempfile``
+and gunicorn's control socket fail at random; failing the health check instead keeps such a
+task out of service, and a release of such an image is rolled back by ECS.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import tempfile
 from collections.abc import Callable
 
 from django.conf import settings
@@ -24,6 +32,23 @@ def _json(status: int, body: dict) -> HttpResponse:
     response = HttpResponse(json.dumps(body), status=status, content_type="application/json")
     response["Cache-Control"] = "no-store"
     return response
+
+
+def temp_dir_writable() -> bool:
+    """A file can be created (and is removed at once) where uploads and ``tempfile`` write."""
+    try:
+        with tempfile.TemporaryFile(dir=settings.FILE_UPLOAD_TEMP_DIR or tempfile.gettempdir()):
+            return True
+    except OSError as exc:  # FileNotFoundError ("No usable temporary directory"), EACCES, EROFS
+        logger.error("temporary directory not writable", extra={"error": repr(exc)})
+        return False
+
+
+def liveness() -> HttpResponse:
+    if not temp_dir_writable():
+        return _json(503, {"status": "error", "tmp": "not writable",
+                           "revision": settings.REVISION})
+    return _json(200, {"status": "ok", "revision": settings.REVISION})
 
 
 def check_database() -> None:
@@ -62,7 +87,7 @@ class HealthCheckMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.method in ("GET", "HEAD"):
             if request.path in LIVENESS_PATHS:
-                return _json(200, {"status": "ok", "revision": settings.REVISION})
+                return liveness()
             if request.path in READINESS_PATHS:
                 return readiness()
         return self.get_response(request)

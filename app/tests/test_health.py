@@ -23,6 +23,21 @@ def test_liveness_without_database_and_any_host():
     assert client.get("/api/salons/", HTTP_HOST="10.0.10.37:8000").status_code == 400
 
 
+def test_liveness_fails_without_a_writable_temp_dir(monkeypatch, tmp_path):
+    """As on Fargate when the image does not declare /tmp a VOLUME: the task volume is root-owned
+    0755 and the app's user cannot create a file there."""
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "missing"))
+    response = Client().get("/health/", HTTP_HOST="10.0.10.37:8000")
+    assert response.status_code == 503
+    assert response.json() == {"status": "error", "tmp": "not writable",
+                               "revision": settings.REVISION}
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    assert Client().get("/health/", HTTP_HOST="10.0.10.37:8000").status_code == 200
+    assert list(tmp_path.iterdir()) == []  # the probe's file is gone
+
+
 @pytest.mark.django_db
 def test_readiness_checks_database_and_redis():
     response = Client().get("/health/ready", HTTP_HOST="10.0.10.37")

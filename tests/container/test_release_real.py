@@ -6,8 +6,9 @@ One stack for the module: an emulator process of its own with every real-data-pl
 (tasks as containers, DB instance and replication group as servers, the load balancer a proxy,
 the Twilio stub), site.yml from empty releasing the app's image from the loopback registry. The
 tests then release images derived from it (a new revision, a migration that fails, a crashing
-command) and change the environment (a missing parameter, a served name Django refuses), in
-file order, each leaving the good release in place but the last. Cost: about 5 min wall on two
+command, an image without its /tmp VOLUME) and change the environment (a missing parameter, a
+served name Django refuses), in file order, each leaving the good release in place but the last.
+Cost: about 6 min wall on two
 cores, most of it waiting on ECS's timings (the local inventory's: container and load balancer
 health checks every 5 s, 5 s of connection draining), about 2.5 min of CPU; up to four app
 containers at a time (about 120 MB each).
@@ -73,6 +74,38 @@ class Stack:
         pushed = ecs_podman.podman("push", "--quiet", "--tls-verify=false", remote)
         assert pushed.returncode == 0, pushed.stderr
         return tag
+
+    def push_without_tmp_volume(self, tag: str) -> str:
+        """The app's image as if its Dockerfile had lost ``VOLUME ["/tmp"]``, in the registry as
+        `tag`: a derived image cannot drop a declared volume, buildah's ``config --volume
+        /tmp-`` can. Fargate then mounts the task's /tmp volume root-owned, mode 0755."""
+        remote = f"{self.registry}/{PREFIX}:{tag}"
+        script = ('set -euo pipefail; source tools/container/common.sh; '
+                  'c=$(buildah from --pull=never "$1"); buildah config --volume /tmp- "$c"; '
+                  'buildah commit --quiet --format docker "$c" "$2" >/dev/null; '
+                  'buildah rm "$c" >/dev/null')
+        built = subprocess.run(["bash", "-c", script, "-", self.base_image, remote], cwd=REPO,
+                               capture_output=True, text=True, timeout=300, check=False)
+        assert built.returncode == 0, built.stderr[-2000:]
+        pushed = ecs_podman.podman("push", "--quiet", "--tls-verify=false", remote)
+        assert pushed.returncode == 0, pushed.stderr
+        return tag
+
+    def image_volumes(self, tag: str) -> set[str]:
+        remote = f"{self.registry}/{PREFIX}:{tag}"
+        config = json.loads(ecs_podman.podman("image", "inspect", remote).stdout)[0]["Config"]
+        return set(config.get("Volumes") or {})
+
+    def rolled_back_to(self, task_definition: str) -> dict[str, Any]:
+        """The web service once ECS's rollback has run on: the previous revision, healthy."""
+        deadline = time.monotonic() + 300
+        while True:
+            web = self.web()
+            if (web["taskDefinition"] == task_definition and len(web["deployments"]) == 1
+                    and web["deployments"][0]["rolloutState"] == "COMPLETED"):
+                return web
+            assert time.monotonic() < deadline, web["deployments"]
+            time.sleep(2)
 
     def web(self) -> dict[str, Any]:
         return self.emulator.client("ecs").describe_services(cluster=CLUSTER, services=[WEB])[
@@ -228,17 +261,28 @@ def test_a_crashing_release_is_rolled_back_by_the_circuit_breaker(stack):
     run = stack.playbook("playbooks/deploy.yml", tag)
     assert run.rc != 0
     assert "circuit breaker" in run.output.lower(), run.output[-3000:]
-    deadline = time.monotonic() + 300
-    while True:  # ECS's rollback runs on: the previous revision, healthy again
-        web = stack.web()
-        if (web["taskDefinition"] == before and len(web["deployments"]) == 1
-                and web["deployments"][0]["rolloutState"] == "COMPLETED"):
-            break
-        assert time.monotonic() < deadline, web["deployments"]
-        time.sleep(2)
+    web = stack.rolled_back_to(before)
     messages = [event["message"] for event in web["events"]]
     assert any("deployment failed: tasks failed to start" in m and "Rolling back" in m
                for m in messages), messages[:20]
+    assert get("/health/")[1]["revision"] == "next"  # production kept the good release
+
+
+def test_an_image_that_cannot_write_tmp_as_fargate_mounts_it_fails_its_health_check(stack):
+    """Without ``VOLUME ["/tmp"]`` the app's user cannot write the task's /tmp volume: gunicorn
+    starts and serves, but /health/ answers 503, so the container health check fails, ECS
+    replaces the tasks until the circuit breaker rolls the release back."""
+    before = stack.web()["taskDefinition"]
+    tag = stack.push_without_tmp_volume("notmpvolume")
+    assert "/tmp" in stack.image_volumes("next")
+    assert stack.image_volumes(tag) == set()
+    run = stack.playbook("playbooks/deploy.yml", tag)
+    assert run.rc != 0
+    assert "circuit breaker" in run.output.lower(), run.output[-3000:]
+    web = stack.rolled_back_to(before)
+    messages = [event["message"] for event in web["events"]]
+    assert any("failed container health checks" in m for m in messages), messages[:20]
+    assert any("deployment failed" in m and "Rolling back" in m for m in messages), messages[:20]
     assert get("/health/")[1]["revision"] == "next"  # production kept the good release
 
 
