@@ -1,4 +1,5 @@
-"""moto_patches._alb_default_attributes: a new ALB reads back AWS's default attributes."""
+"""moto_patches._alb_default_attributes: a new ALB reads back AWS's default attributes;
+_target_group_load_balancers_once: a group names its load balancer once."""
 
 from __future__ import annotations
 
@@ -27,6 +28,22 @@ def test_a_new_alb_has_the_aws_default_attributes(fresh_emulator, aws):
     assert attrs["waf.fail_open.enabled"] == "false"
     assert attrs["access_logs.s3.enabled"] == "false"
     assert attrs["load_balancing.cross_zone.enabled"] == "true"
+
+
+def test_a_target_group_behind_two_listeners_names_its_load_balancer_once(fresh_emulator, aws):
+    arn = _new_alb(aws, "twice")
+    elb = aws("elbv2")
+    vpc = elb.describe_load_balancers(LoadBalancerArns=[arn])["LoadBalancers"][0]["VpcId"]
+    group = elb.create_target_group(Name="twice-web", Protocol="HTTP", Port=8000, VpcId=vpc,
+                                    TargetType="ip")["TargetGroups"][0]["TargetGroupArn"]
+    forward = [{"Type": "forward", "TargetGroupArn": group}]
+    for port in (80, 8080):
+        listener = elb.create_listener(LoadBalancerArn=arn, Protocol="HTTP", Port=port,
+                                       DefaultActions=forward)["Listeners"][0]["ListenerArn"]
+        elb.create_rule(ListenerArn=listener, Priority=1, Actions=forward,
+                        Conditions=[{"Field": "path-pattern", "Values": ["/*"]}])
+    [described] = elb.describe_target_groups(TargetGroupArns=[group])["TargetGroups"]
+    assert described["LoadBalancerArns"] == [arn]
 
 
 def test_modified_attributes_still_read_back(fresh_emulator, aws):

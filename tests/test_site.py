@@ -180,7 +180,8 @@ def test_security_groups_are_chained_by_reference(ec2, vpc):
     alb, app = groups[f"{PREFIX}-alb"], groups[f"{PREFIX}-app"]
     postgres, redis = groups[f"{PREFIX}-postgres"], groups[f"{PREFIX}-redis"]
 
-    assert _ingress(alb) == {(80, "0.0.0.0/0"), (443, "0.0.0.0/0")}
+    # The test listener (8443) is open to the VPC only, never to the internet.
+    assert _ingress(alb) == {(80, "0.0.0.0/0"), (443, "0.0.0.0/0"), (8443, "10.0.0.0/16")}
     assert _ingress(app) == {(8000, alb["GroupId"])}
     assert _ingress(postgres) == {(5432, app["GroupId"])}
     assert _ingress(redis) == {(6379, app["GroupId"])}

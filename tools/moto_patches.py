@@ -141,6 +141,32 @@ def _alb_default_attributes() -> None:
     FakeLoadBalancer.__init__ = __init__
 
 
+def _target_group_load_balancers_once() -> None:
+    """A target group names each load balancer that routes to it once.
+
+    AWS's DescribeTargetGroups ``LoadBalancerArns`` lists the load balancers associated with the
+    group (API reference, TargetGroup), each once; moto 5.2 appends the load balancer again for
+    every listener and rule that forwards to the group, so a group behind a production and a
+    test listener reported the same load balancer twice.
+    """
+    from moto.elbv2.models import ELBv2Backend
+
+    def dedupe(backend: Any) -> None:
+        for group in backend.target_groups.values():
+            group.load_balancer_arns[:] = list(dict.fromkeys(group.load_balancer_arns))
+
+    for name in ("create_listener", "create_rule", "modify_listener", "modify_rule"):
+        original = getattr(ELBv2Backend, name)
+
+        def patched(self: Any, *args: Any, __original: Callable[..., Any] = original,
+                    **kwargs: Any) -> Any:
+            result = __original(self, *args, **kwargs)
+            dedupe(self)
+            return result
+
+        setattr(ELBv2Backend, name, patched)
+
+
 def _elasticache_replication_group_members() -> None:
     """A replication group has its NumCacheClusters member clusters, as on AWS.
 
@@ -357,6 +383,7 @@ PATCHES: list[Callable[[], None]] = [
     _ec2_tag_resource_types,
     _slow_creation,
     _alb_default_attributes,
+    _target_group_load_balancers_once,
     _elasticache_replication_group_members,
     _scaling_policy_names,
     _ecs_data_plane,

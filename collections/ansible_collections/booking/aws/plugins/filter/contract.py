@@ -72,6 +72,11 @@ def resource_names(prefix: str) -> dict[str, Any]:
         "task_role": f"{prefix}-task",
         "load_balancer": f"{prefix}-alb",
         "target_group": f"{prefix}-web",
+        # The second group of the web service: blue/green, canary and linear deployments start
+        # the new tasks in whichever of the two takes no production traffic.
+        "alternate_target_group": f"{prefix}-web-alt",
+        # The role ECS assumes to shift the listener rules' weights during such deployments.
+        "ecs_infrastructure_role": f"{prefix}-ecs-infrastructure",
         "web_acl": f"{prefix}-waf",
         "db_instance": f"{prefix}-postgres",
         "db_subnet_group": f"{prefix}-database",
