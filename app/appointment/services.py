@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
+from flag.selectors import flag_is_active
 from notification.models import SmsKind
 from notification.services import sms_cancel_pending, sms_queue
 from salon.models import Salon, Service, StaffMember
@@ -24,6 +25,10 @@ from salon.permissions import can_work_salon
 
 from appointment.availability import compute_slots
 from appointment.models import EXCLUSION_CONSTRAINT_NAME, Appointment, AppointmentStatus
+
+# Feature flag (flag/migrations/0002_staff_booking_sms.py, off until rolled out): SMS alerts to
+# the staff member whose appointment is booked, moved or cancelled by someone else.
+STAFF_BOOKING_SMS = "staff_booking_sms"
 
 
 class IdempotencyMismatch(ApplicationError):
@@ -81,7 +86,11 @@ def _resolve(salon: Salon, service_id: int, staff_id: int) -> tuple[Service, Sta
     service = Service.objects.filter(pk=service_id, salon=salon, is_active=True).first()
     if service is None:
         raise ValidationError({"service": "This salon offers no such service."})
-    staff = StaffMember.objects.filter(pk=staff_id, salon=salon, is_active=True).first()
+    staff = (
+        StaffMember.objects.select_related("user")
+        .filter(pk=staff_id, salon=salon, is_active=True)
+        .first()
+    )
     if staff is None:
         raise ValidationError({"staff": "No such staff member at this salon."})
     if not service.staff.filter(pk=staff.pk).exists():
@@ -105,6 +114,23 @@ def _queue_booking_sms(appointment: Appointment, kind: SmsKind, text: str) -> No
             appointment=appointment,
             send_after=remind_at,
         )
+
+
+def _queue_staff_alert(appointment: Appointment, staff: StaffMember, text: str, *, actor) -> None:
+    """Tell ``staff`` about a change to their schedule that ``actor`` made, by SMS to their
+    verified phone, if the ``staff_booking_sms`` flag is on for them and the salon."""
+    staff_user = staff.user
+    if actor.pk == staff_user.pk or not staff_user.phone_verified:
+        return
+    if not flag_is_active(STAFF_BOOKING_SMS, user=staff_user, salon=appointment.salon):
+        return
+    sms_queue(
+        kind=SmsKind.STAFF_ALERT,
+        to=staff_user.phone,
+        body=text,
+        user=staff_user,
+        appointment=appointment,
+    )
 
 
 def appointment_book(
@@ -167,6 +193,12 @@ def appointment_book(
             f"Booked: {service.name} with {staff.display_name} at {salon.name} on "
             f"{_fmt(appointment)}. Ref #{appointment.pk}.",
         )
+        _queue_staff_alert(
+            appointment,
+            staff,
+            f"New booking: {service.name} on {_fmt(appointment)}. Ref #{appointment.pk}.",
+            actor=customer,
+        )
     return appointment, True
 
 
@@ -203,7 +235,7 @@ def _replay(customer, key: str, fingerprint: str) -> Appointment | None:
 def _lock(appointment: Appointment) -> Appointment:
     return (
         Appointment.objects.select_for_update(of=("self",))
-        .select_related("salon", "service", "staff", "customer")
+        .select_related("salon", "service", "staff__user", "customer")
         .get(pk=appointment.pk)
     )
 
@@ -247,6 +279,12 @@ def appointment_cancel(
             user=appointment.customer,
             appointment=appointment,
         )
+    _queue_staff_alert(
+        appointment,
+        appointment.staff,
+        f"Cancelled: {appointment.service.name} on {_fmt(appointment)}. Ref #{appointment.pk}.",
+        actor=user,
+    )
     return appointment
 
 
@@ -268,6 +306,7 @@ def appointment_reschedule(
     service, staff = _resolve(salon, appointment.service_id, staff_id or appointment.staff_id)
     _validate_slot(salon=salon, service=service, staff=staff, starts_at=starts_at, now=now)
     old_text = _fmt(appointment)
+    old_staff = appointment.staff
     appointment.staff = staff
     appointment.starts_at = starts_at
     appointment.ends_at = starts_at + timedelta(minutes=service.duration_minutes)
@@ -288,6 +327,27 @@ def appointment_reschedule(
         f"Moved: {service.name} at {salon.name} from {old_text} to {_fmt(appointment)} "
         f"with {staff.display_name}. Ref #{appointment.pk}.",
     )
+    ref = f"Ref #{appointment.pk}."
+    if old_staff.pk == staff.pk:
+        _queue_staff_alert(
+            appointment,
+            staff,
+            f"Moved: {service.name} from {old_text} to {_fmt(appointment)}. {ref}",
+            actor=user,
+        )
+    else:
+        _queue_staff_alert(
+            appointment,
+            old_staff,
+            f"Reassigned: {service.name} on {old_text} is no longer yours. {ref}",
+            actor=user,
+        )
+        _queue_staff_alert(
+            appointment,
+            staff,
+            f"New booking: {service.name} on {_fmt(appointment)}. {ref}",
+            actor=user,
+        )
     return appointment
 
 

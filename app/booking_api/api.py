@@ -16,6 +16,15 @@ class ReadAnyWriteAuthenticated(BasePermission):
         )
 
 
+class IsPlatformAdmin(BasePermission):
+    """Platform admins only (superusers and the admin role): 401 without a login, else 403.
+    Not Django's ``is_staff``, which salon owners and staff have for their part of the admin."""
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        return bool(user and user.is_authenticated and user.is_platform_admin)
+
+
 def get_or_404(obj):
     if obj is None:
         raise Http404

@@ -58,11 +58,13 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.headless",
     "django_dramatiq",
+    "waffle",
     "user",
     "address",
     "salon",
     "appointment",
     "notification",
+    "flag",
 ]
 
 MIDDLEWARE = [
@@ -143,6 +145,16 @@ CACHES = {
 # invalidated on commit of every write, the TTL is a safety net for writes that bypass signals.
 AVAILABILITY_CACHE_ENABLED = env.bool("AVAILABILITY_CACHE_ENABLED", default=True)
 AVAILABILITY_CACHE_SECONDS = env.int("AVAILABILITY_CACHE_SECONDS", default=300)
+
+# Feature flags (flag/): django-waffle with the project's flag model, cached in CACHES["default"]
+# and flushed on every change. Waffle's own admin pages (and its unused switches and samples)
+# stay off: flag/admin.py registers the flags for platform admins.
+WAFFLE_FLAG_MODEL = "flag.Flag"
+WAFFLE_ENABLE_ADMIN_PAGES = False
+# Waffle's migrations create its own flag tables even when WAFFLE_FLAG_MODEL replaces the model
+# (django-waffle issue 338); their foreign key to user_user breaks TRUNCATE (manage.py flush,
+# transactional tests). The project's flag model has its own migrations (flag/migrations/).
+MIGRATION_MODULES = {"waffle": None}
 
 # --- Static files ---------------------------------------------------------------------------
 STATIC_URL = "/static/"

@@ -2,6 +2,7 @@ from appointment import apis as appointment_apis
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from flag import apis as flag_apis
 from salon import apis as salon_apis
 from user import apis as user_apis
 
@@ -100,6 +101,11 @@ me_patterns = [
     ),
 ]
 
+flag_admin_patterns = [
+    path("", flag_apis.FlagListApi.as_view(), name="flag-admin-list"),
+    path("<str:name>/", flag_apis.FlagDetailApi.as_view(), name="flag-admin-detail"),
+]
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("_allauth/", include("allauth.headless.urls")),
@@ -108,4 +114,6 @@ urlpatterns = [
     path("api/salons/", include(salon_patterns)),
     path("api/appointments/", include(appointment_patterns)),
     path("api/me/", include(me_patterns)),
+    path("api/flags/", flag_apis.FlagStatesApi.as_view(), name="flags"),
+    path("api/admin/flags/", include(flag_admin_patterns)),
 ]

@@ -10,6 +10,7 @@ class SmsKind(models.TextChoices):
     CANCELLATION = "cancellation", "Cancellation notice"
     RESCHEDULE = "reschedule", "Reschedule notice"
     VERIFICATION = "verification", "Phone verification code"
+    STAFF_ALERT = "staff_alert", "Booking alert to staff"
 
 
 class SmsStatus(models.TextChoices):

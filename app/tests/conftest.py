@@ -2,7 +2,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from time import monotonic, sleep
 
+import dramatiq
 import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
@@ -37,6 +39,25 @@ def _empty_cache():
     """The suite's cache is the process's local memory (test_settings): cached availability
     answers and versions must not outlive the test that made them."""
     cache.clear()
+
+
+def wait_until(predicate, timeout: float = 20) -> None:
+    deadline = monotonic() + timeout
+    while not predicate():
+        assert monotonic() < deadline, "the worker did not get there in time"
+        sleep(0.05)
+
+
+@pytest.fixture
+def stub_worker():
+    """A real Dramatiq worker (threads) on the test settings' stub broker."""
+    broker = dramatiq.get_broker()
+    broker.flush_all()
+    worker = dramatiq.Worker(broker, worker_timeout=50, worker_threads=2)
+    worker.start()
+    yield broker, worker
+    worker.stop()
+    broker.flush_all()
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from datetime import time, timedelta
 import pytest
 from appointment.models import Appointment
 from django.utils import timezone
+from flag.models import Flag
 from salon.models import Closure, OpeningHours, TimeOff, WorkingHours
 
 ROLES = ["anonymous", "customer", "other_customer", "staff", "owner", "other_owner", "admin"]
@@ -45,6 +46,10 @@ def managers(ok, *, staff_self=False):
 
 def authenticated(ok):
     return {role: (401 if role == "anonymous" else ok) for role in ROLES}
+
+
+def platform_admins(ok):
+    return {role: 401 if role == "anonymous" else ok if role == "admin" else 403 for role in ROLES}
 
 
 def appointment_handlers(ok, *, customer=None):
@@ -92,6 +97,7 @@ class Ctx:
             blocked_until=start + timedelta(minutes=40),
             **common,
         )
+        self.flag, _ = Flag.objects.get_or_create(name="matrix_flag")
         past = timezone.now() - timedelta(hours=3)
         self.past = Appointment.objects.create(
             starts_at=past,
@@ -274,6 +280,16 @@ CASES = [
         "/api/me/phone/confirm/",
         lambda c: {"code": "000000"},
         authenticated(400),
+    ),
+    ("flags", "get", "/api/flags/?salon={c.w.salon.pk}", None, authenticated(200)),
+    ("flag-admin-list", "get", "/api/admin/flags/", None, platform_admins(200)),
+    ("flag-admin-detail", "get", "/api/admin/flags/{c.flag.name}/", None, platform_admins(200)),
+    (
+        "flag-admin-update",
+        "patch",
+        "/api/admin/flags/{c.flag.name}/",
+        lambda c: {"percent": "10.0", "salons": [c.w.salon.pk]},
+        platform_admins(200),
     ),
     ("schema", "get", "/api/schema/", None, public()),
     ("docs", "get", "/api/docs/", None, public()),

@@ -3,11 +3,9 @@ and the Dramatiq actor run by a real worker on the stub broker."""
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 from urllib.parse import parse_qs
 
-import dramatiq
 import pytest
 import responses
 from appointment.models import Appointment
@@ -18,6 +16,8 @@ from notification.backends import SmsError
 from notification.models import SmsKind, SmsMessage, SmsStatus
 from notification.services import MAX_ATTEMPTS, sms_deliver
 from notification.tasks import _should_retry
+
+from tests.conftest import wait_until
 
 TWILIO_URL = (
     "https://api.twilio.com/2010-04-01/Accounts/AC00000000000000000000000000000000/Messages.json"
@@ -152,24 +152,6 @@ def test_future_message_is_deferred(django_capture_on_commit_callbacks):
     assert len(callbacks) == 1
     message.refresh_from_db()
     assert message.status == SmsStatus.PENDING
-
-
-def wait_until(predicate, timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "the worker did not get there in time"
-        time.sleep(0.05)
-
-
-@pytest.fixture
-def stub_worker():
-    broker = dramatiq.get_broker()
-    broker.flush_all()
-    worker = dramatiq.Worker(broker, worker_timeout=50, worker_threads=2)
-    worker.start()
-    yield broker, worker
-    worker.stop()
-    broker.flush_all()
 
 
 def test_booking_sms_reaches_worker_after_commit(
