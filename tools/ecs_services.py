@@ -29,9 +29,17 @@ second, for every service:
 * **Service events** as ECS words them: started/stopped tasks, registered/deregistered targets,
   draining, failed health checks, deployment completed/failed, steady state (the newest first,
   the last 100 kept).
+* **Blue/green, canary and linear deployments** (tools/ecs_deployments.py, the stage machine,
+  ticked here once a second): while one is in progress the scheduler runs the green deployment's
+  full desired count from SCALE_UP on, beside blue (ECS needs 200% capacity for it, whatever
+  ``maximumPercent`` says), each deployment's tasks registered in its own target group; blue keeps
+  its tasks until CLEAN_UP, green is drained and stopped on a rollback, and no rolling
+  replacement of old tasks happens meanwhile. The scheduler is the stage machine's data plane
+  (``ready``, ``failed_tasks``, ``gone``).
 
 Spot or on-demand capacity is bookkeeping only. Not modelled: placement across AZs beyond
-round-robin over the subnets, task launch throttling after repeated failures, deployment alarms.
+round-robin over the subnets, task launch throttling after repeated failures, deployment alarms
+of rolling deployments (those of blue/green, canary and linear ones: tools/ecs_deployments.py).
 """
 
 from __future__ import annotations
@@ -44,6 +52,7 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Any
 
+import ecs_deployments
 import ecs_podman
 
 TICK_SECONDS = 1.0
@@ -111,13 +120,42 @@ class ServiceScheduler:
         if service.status != "ACTIVE" or primary is None:
             self._scale_to_zero()
             return
+        staged = ecs_deployments.in_progress(self.backend, service)
         self._register_running()
         self._stop_unhealthy()
-        if primary.get("rolloutState") != "FAILED":
-            self._launch(primary)
-        self._stop_surplus(primary)
+        self._let_go(primary)
+        if staged is not None:  # blue/green, canary, linear: the stage machine says what runs
+            for deployment in list(service.deployments):
+                if deployment.get("_bookingLaunch"):
+                    self._launch(deployment, ceiling=False)
+        else:
+            if primary.get("rolloutState") != "FAILED":
+                self._launch(primary)
+            self._stop_surplus(primary)
         self._finish_draining()
-        self._update_counts(primary)
+        self._update_counts(primary, complete=staged is None)
+        ecs_deployments.tick(self.backend, service, self)
+
+    # --- the stage machine's data plane (ecs_deployments.Plane) --------------------------------
+    def ready(self, deployment: dict[str, Any]) -> bool:
+        """The deployment runs the desired count of healthy tasks."""
+        healthy = [m for m in self._live(deployment["id"]) if self._healthy(m)]
+        return len(healthy) >= int(self.service.desired_count)
+
+    def failed_tasks(self, deployment: dict[str, Any]) -> int:
+        return int(deployment.get("failedTasks") or 0)
+
+    def gone(self, deployment: dict[str, Any]) -> bool:
+        return not any(m.deployment == deployment["id"] and m.task.status != "STOPPED"
+                       for m in self.members.values())
+
+    def _let_go(self, primary: dict[str, Any]) -> None:
+        """The tasks of deployments the stage machine let go are drained and stopped."""
+        for deployment in self.service.deployments:
+            if deployment.get("_bookingRetire"):
+                for member in self._live(deployment["id"]):
+                    self._stop(member, f"Scaling activity initiated by (deployment "
+                                       f"{primary['id']})")
 
     def _live(self, deployment: str | None = None) -> list[_Member]:
         return [m for m in self.members.values()
@@ -150,14 +188,16 @@ class ServiceScheduler:
         for arn in [arn for arn, m in self.members.items() if m.counted]:
             del self.members[arn]
 
-    def _launch(self, primary: dict[str, Any]) -> None:
+    def _launch(self, primary: dict[str, Any], ceiling: bool = True) -> None:
+        """Start the deployment's missing tasks, within maximumPercent of the desired count
+        (`ceiling`; a blue/green deployment's green runs its full count beside blue)."""
         desired = int(self.service.desired_count)
         config = getattr(self.service, "deployment_configuration", None) or {}
-        ceiling = math.floor(desired * int(config.get("maximumPercent", 200)) / 100)
+        top = math.floor(desired * int(config.get("maximumPercent", 200)) / 100)
         in_flight = [m for m in self.members.values() if m.task.status != "STOPPED"]
         wanted = desired - len(self._live(primary["id"]))
-        room = max(ceiling, desired) - len(in_flight)
-        count = min(wanted, room)
+        room = max(top, desired) - len(in_flight)
+        count = min(wanted, room) if ceiling else wanted
         started = [self._start(primary) for _ in range(max(count, 0))]
         if started:
             self.event(f"has started {len(started)} tasks: "
@@ -192,11 +232,23 @@ class ServiceScheduler:
         for member in self._live():
             if member.targets or member.task.status != "RUNNING" or member.task.address is None:
                 continue
-            for balancer in self.service.load_balancers:
-                group, port = balancer["targetGroupArn"], int(balancer["containerPort"])
+            for balancer, group in zip(self.service.load_balancers, self._groups(member),
+                                       strict=True):
+                port = int(balancer["containerPort"])
                 elb.register_targets(group, [{"Id": member.task.address[1], "Port": port}])
                 member.targets.append((group, member.task.address[1], port))
                 self.event(f"registered 1 targets in (target-group {group})")
+
+    def _groups(self, member: _Member) -> list[str]:
+        """The target groups of the member's deployment: its own under a blue/green deployment
+        (the stage machine set them), else where production traffic goes."""
+        balancers = self.service.load_balancers
+        deployment = self._deployment(member.deployment) or {}
+        groups = deployment.get("_bookingGroups") or ecs_deployments.production_groups(
+            self.service)
+        if groups and len(groups) == len(balancers):
+            return list(groups)
+        return [balancer["targetGroupArn"] for balancer in balancers]
 
     def _deregister(self, member: _Member) -> float:
         """Deregister the task's targets; the longest deregistration delay of its groups."""
@@ -277,7 +329,7 @@ class ServiceScheduler:
                        else "Scaling activity initiated by (service)")
         self._finish_draining()
 
-    def _update_counts(self, primary: dict[str, Any]) -> None:
+    def _update_counts(self, primary: dict[str, Any], complete: bool = True) -> None:
         service = self.service
         for deployment in service.deployments:
             mine = [m for m in self.members.values() if m.deployment == deployment["id"]
@@ -290,8 +342,8 @@ class ServiceScheduler:
         primary["desiredCount"] = int(service.desired_count)
         service.running_count = sum(d["runningCount"] for d in service.deployments)
         service.pending_count = sum(d["pendingCount"] for d in service.deployments)
-        if primary.get("rolloutState") != "IN_PROGRESS":
-            return
+        if primary.get("rolloutState") != "IN_PROGRESS" or not complete:
+            return  # (a staged deployment completes by its stages: ecs_deployments)
         config = getattr(service, "deployment_configuration", None) or {}
         breaker = config.get("deploymentCircuitBreaker") or {}
         threshold = circuit_breaker_threshold(int(service.desired_count))
@@ -321,7 +373,8 @@ class ServiceScheduler:
             self.event(f"(deployment {primary['id']}) deployment failed: tasks failed to start.")
             return
         self.service.task_definition = previous
-        rolled = moto_ecs.new_deployment(self.service, previous, outcome="COMPLETED")
+        rolled = moto_ecs.new_deployment(self.service, previous, outcome="COMPLETED",
+                                         rollback_of=primary)
         self.event(f"deployment {primary['id']} deployment failed: tasks failed to start. "
                    f"Rolling back to deployment {rolled['id']}.")
 

@@ -23,6 +23,13 @@ With ``BOOKING_EMULATOR_ECS_TASKS=podman``, RunTask runs the task's containers f
 and roll out as ECS's scheduler rolls them out (tools/ecs_services.py), not on a timer. Every
 ECS call then runs under ``ecs_podman.LOCK``, the lock the scheduler's thread takes.
 
+Blue/green, canary and linear deployments (``deploymentConfiguration.strategy``), the service
+deployments and revisions of every deployment and their API calls (ListServiceDeployments,
+DescribeServiceDeployments, DescribeServiceRevisions, StopServiceDeployment,
+ContinueServiceDeployment) are tools/ecs_deployments.py's, called from here: CreateService and
+UpdateService validate the configuration with it, each new deployment is recorded there, and
+DescribeServices advances its stages on the scripted data plane.
+
 Whatever the data plane, ListTasks filters by ``serviceName`` (a service's tasks are those of
 group ``service:<name>``; moto ignored the filter) and a task's ENI gets its private IP from its
 subnet.
@@ -42,6 +49,7 @@ import time
 from collections import defaultdict, deque
 from typing import Any
 
+import ecs_deployments
 import ecs_podman  # found beside this file (tools/ is on the emulator's path)
 import ecs_services
 
@@ -96,6 +104,13 @@ class EcsRuntime:
                 outcome = queue.popleft() if queue else "COMPLETED"
             self._deployments[deployment_id] = (time.monotonic(), outcome)
 
+    def restart(self, deployment_id: str) -> None:
+        """The deployment's clock starts again, its outcome kept (a blue/green deployment's
+        SCALE_UP begins: tools/ecs_deployments.py)."""
+        with self._lock:
+            _, outcome = self._deployments.get(deployment_id, (0.0, "COMPLETED"))
+            self._deployments[deployment_id] = (time.monotonic(), outcome)
+
     def due(self, deployment_id: str) -> str | None:
         """The outcome of a deployment whose time has come, else None."""
         with self._lock:
@@ -129,7 +144,10 @@ def _now() -> Any:
     return utcnow()
 
 
-def new_deployment(service: Any, task_definition: str, outcome: str | None = None) -> dict:
+def new_deployment(service: Any, task_definition: str, outcome: str | None = None,
+                   rollback_of: dict[str, Any] | None = None) -> dict:
+    """A new PRIMARY deployment of the service, and its service deployment and revision
+    (tools/ecs_deployments.py); `rollback_of`: the failed deployment it rolls back."""
     from moto.moto_api._internal import mock_random
 
     deployment_id = f"ecs-svc/{mock_random.randint(0, 32**12)}"
@@ -156,6 +174,7 @@ def new_deployment(service: Any, task_definition: str, outcome: str | None = Non
     }
     service.deployments.insert(0, deployment)
     RUNTIME.started(service.name, deployment_id, outcome)
+    ecs_deployments.started(service, deployment, rollback_of=rollback_of)
     return deployment
 
 
@@ -169,8 +188,8 @@ def _event(service: Any, message: str) -> None:
 def _advance(service: Any) -> None:
     """Resolve the deployments of `service` whose rollout time has come."""
     for deployment in list(service.deployments):
-        if deployment.get("rolloutState") != "IN_PROGRESS":
-            continue
+        if deployment.get("rolloutState") != "IN_PROGRESS" or deployment.get("_bookingStaged"):
+            continue  # a blue/green, canary or linear one follows its stages (ecs_deployments)
         outcome = RUNTIME.due(deployment["id"])
         if outcome is None:
             continue
@@ -200,7 +219,8 @@ def _advance(service: Any) -> None:
         _event(service, f"deployment {deployment['id']} deployment failed: tasks failed to "
                         f"start. Rolling back to deployment {previous['id']}.")
         service.task_definition = previous["taskDefinition"]
-        new_deployment(service, previous["taskDefinition"], outcome="COMPLETED")
+        new_deployment(service, previous["taskDefinition"], outcome="COMPLETED",
+                       rollback_of=deployment)
         # The rollback replaces the failed deployment and the one it rolls back to.
         service.deployments[:] = [d for d in service.deployments
                                   if d is not previous]
@@ -303,6 +323,10 @@ def apply() -> None:
     create = responses.EC2ContainerServiceResponse.create_service
 
     def create_service(self: Any) -> Any:
+        # ECS refuses a deployment configuration it cannot run before creating anything.
+        ecs_deployments.validate(self._get_param("deploymentConfiguration"),
+                                 self._get_param("loadBalancers"),
+                                 self._get_param("deploymentController"))
         result = create(self)
         service = self.ecs_backend._get_service(self._get_param("cluster", "default"),
                                                 self._get_param("serviceName"))
@@ -315,6 +339,7 @@ def apply() -> None:
             deployment["launchType"] = service.launch_type
             deployment["capacityProviderStrategy"] = self._get_param("capacityProviderStrategy")
             RUNTIME.started(service.name, deployment["id"])
+            ecs_deployments.started(service, deployment)
         if ecs_podman.enabled():  # its tasks run for real (tools/ecs_services.py)
             ecs_services.manage(self.ecs_backend, service)
         return result
@@ -337,6 +362,12 @@ def apply() -> None:
         service = self._get_service(properties.get("cluster", "default"),
                                     properties["service"].split("/")[-1])
         before = {name: getattr(service, name, None) for name in _REDEPLOYED_BY}
+        # The configuration the service will have, as ECS validates it (ecs_deployments).
+        ecs_deployments.validate(
+            properties.get("deployment_configuration") or getattr(
+                service, "deployment_configuration", None),
+            properties.get("load_balancers") if properties.get("load_balancers") is not None
+            else service.load_balancers, service.deployment_controller)
         force = bool(properties.pop("force_new_deployment", False))
         if properties.get("task_definition"):
             # AWS stores the full ARN, whatever form of the name was given.
@@ -349,7 +380,15 @@ def apply() -> None:
         return result
 
     backend_cls.update_service = _locked(update_service)
-    backend_cls.delete_service = _locked(backend_cls.delete_service)
+
+    delete = backend_cls.delete_service
+
+    def delete_service(self: Any, cluster_name: str, service_name: str, force: bool) -> Any:
+        service = delete(self, cluster_name, service_name, force)
+        ecs_deployments.forget_service(self, service)  # its service deployments go with it
+        return service
+
+    backend_cls.delete_service = _locked(delete_service)
 
     describe = backend_cls.describe_services
 
@@ -358,6 +397,8 @@ def apply() -> None:
         if not ecs_podman.enabled():  # else the scheduler moves them (tools/ecs_services.py)
             for service in services:
                 _advance(service)
+        for service in services:  # blue/green, canary and linear deployments' stages
+            ecs_deployments.advance(self, service)
         return services, failures
 
     backend_cls.describe_services = _locked(describe_services)
@@ -438,3 +479,5 @@ def apply() -> None:
         return requirements(_memory_from_task(task_definition))
 
     backend_cls._calculate_task_resource_requirements = staticmethod(_requirements)
+
+    ecs_deployments.apply()  # ListServiceDeployments, StopServiceDeployment, ...
