@@ -135,9 +135,10 @@ verify: setup $(if $(filter inventories/local,$(patsubst %/,%,$(INVENTORY))),emu
 # Release a tag already in the registry (make image + podman push, or CI), or roll back.
 TAG ?=
 REVISION ?=
-deploy: setup emulator-up registry-up ## Release an image tag: make deploy TAG=<git sha>
+deploy: setup emulator-up registry-up ## Release an image tag: make deploy TAG=<git sha> [STRATEGY=blue_green|canary|linear]
 	@test -n "$(TAG)" || { echo "usage: make deploy TAG=<image tag in the registry>" >&2; exit 2; }
-	ansible-playbook playbooks/deploy.yml -i $(INVENTORY) -e image_tag=$(TAG) $(ARGS)
+	ansible-playbook playbooks/deploy.yml -i $(INVENTORY) -e image_tag=$(TAG) \
+		$(if $(STRATEGY),-e release_strategy=$(STRATEGY)) $(ARGS)
 
 run-command: setup ## Run a one-off command in the current release: make run-command CMD='python manage.py seed_demo'
 	@test -n "$(CMD)" || { echo "usage: make run-command CMD='python manage.py <command>'" >&2; exit 2; }
@@ -147,9 +148,10 @@ run-command: setup ## Run a one-off command in the current release: make run-com
 cost: setup ## Monthly cost estimate of staging and production, line by line (no AWS call)
 	@python tools/cost_report.py
 
-rollback: setup emulator-up registry-up ## Roll back to the previous release (or TAG=..., REVISION=N)
+rollback: setup emulator-up registry-up ## Roll back to the previous release (or TAG=..., REVISION=N; STRATEGY= as deployed)
 	ansible-playbook playbooks/rollback.yml -i $(INVENTORY) \
-		$(if $(TAG),-e image_tag=$(TAG)) $(if $(REVISION),-e revision=$(REVISION)) $(ARGS)
+		$(if $(TAG),-e image_tag=$(TAG)) $(if $(REVISION),-e revision=$(REVISION)) \
+		$(if $(STRATEGY),-e release_strategy=$(STRATEGY)) $(ARGS)
 
 # Remove the environment (prod needs CONFIRM=prod); the backup bucket and a final database
 # snapshot stay unless ARGS='-e teardown_keep_backups=false' / '-e teardown_final_snapshot=false'.

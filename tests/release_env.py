@@ -50,6 +50,27 @@ def provision(aws: Any) -> None:
         TargetType="ip")["TargetGroups"][0]["TargetGroupArn"]
     elb.create_listener(LoadBalancerArn=alb, Protocol="HTTP", Port=80,
                         DefaultActions=[{"Type": "forward", "TargetGroupArn": target_group}])
+    # What the alb role adds for blue/green, canary and linear releases: the second group, the
+    # production (443) and test (8443) listeners with their forward rules, 100/0.
+    alternate = elb.create_target_group(
+        Name=f"{PREFIX}-web-alt", Protocol="HTTP", Port=8000, VpcId=vpc,
+        TargetType="ip")["TargetGroups"][0]["TargetGroupArn"]
+    for port in (443, 8443):
+        listener = elb.create_listener(LoadBalancerArn=alb, Protocol="HTTP", Port=port,
+                                       DefaultActions=[{"Type": "fixed-response",
+                                                        "FixedResponseConfig": {
+                                                            "StatusCode": "404"}}],
+                                       )["Listeners"][0]["ListenerArn"]
+        elb.create_rule(ListenerArn=listener, Priority=1,
+                        Conditions=[{"Field": "path-pattern", "Values": ["/*"]}],
+                        Actions=[{"Type": "forward", "ForwardConfig": {"TargetGroups": [
+                            {"TargetGroupArn": target_group, "Weight": 100},
+                            {"TargetGroupArn": alternate, "Weight": 0}]}}])
+    trust = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Action": "sts:AssumeRole",
+        "Principal": {"Service": "ecs.amazonaws.com"}}]}
+    aws("iam").create_role(RoleName=f"{PREFIX}-ecs-infrastructure",
+                           AssumeRolePolicyDocument=json.dumps(trust))
     create_fargate_cluster(aws, clusterName=CLUSTER, capacityProviders=["FARGATE", "FARGATE_SPOT"])
     aws("ecr").create_repository(repositoryName=PREFIX)
     aws("rds").create_db_instance(

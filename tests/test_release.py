@@ -116,3 +116,56 @@ def test_deploy_releases_then_reruns_and_rolls_back(ansible, environment, emulat
         cluster=env.CLUSTER, tasks=aws("ecs").list_tasks(cluster=env.CLUSTER)["taskArns"])[
             "tasks"]}
     assert started == {"release aaa111", "release bbb222"}
+
+
+def _production_weights(aws):
+    """Target group name -> weight of the production rule (443) ECS shifts."""
+    elb = aws("elbv2")
+    [alb] = elb.describe_load_balancers(Names=[f"{env.PREFIX}-alb"])["LoadBalancers"]
+    [listener] = [item for item in elb.describe_listeners(LoadBalancerArn=alb[
+        "LoadBalancerArn"])["Listeners"] if item["Port"] == 443]
+    [rule] = [r for r in elb.describe_rules(ListenerArn=listener["ListenerArn"])["Rules"]
+              if r["Priority"] == "1"]
+    return {g["TargetGroupArn"].split("/")[-2]: g["Weight"]
+            for g in rule["Actions"][0]["ForwardConfig"]["TargetGroups"]}
+
+
+def test_a_blue_green_release_pauses_continues_and_records_then_rolls_back(
+        ansible, environment, emulator):
+    """release_strategy=blue_green on the scripted plane: the web service gets ECS's strategy,
+    the pause hook and the alb role's groups and rules (found by name); deploy.yml answers the
+    pause (no smoke URLs on this plane), waits for SUCCESSFUL and records; production moved to
+    the other group. A re-run changes nothing; rollback.yml releases the previous record the
+    same way."""
+    aws = environment
+    env.push(aws, "aaa111")
+    env.push(aws, "bbb222")
+    blue_green = {"release_strategy": "blue_green", "release_bake_minutes": 0}
+    first = deploy(ansible, "aaa111", **blue_green)
+    assert first.rc == 0, first.explain()
+    web = env.service(aws, "web")
+    config = web["deploymentConfiguration"]
+    assert config["strategy"] == "BLUE_GREEN"
+    assert config["lifecycleHooks"][0]["lifecycleStages"] == ["POST_TEST_TRAFFIC_SHIFT"]
+    assert config["lifecycleHooks"][0]["targetType"] == "PAUSE"
+    advanced = web["loadBalancers"][0]["advancedConfiguration"]
+    assert advanced["alternateTargetGroupArn"].split("/")[-2] == f"{env.PREFIX}-web-alt"
+    assert advanced["roleArn"].endswith(f":role/{env.PREFIX}-ecs-infrastructure")
+    worker = env.service(aws, "worker")["deploymentConfiguration"]
+    assert worker.get("strategy", "ROLLING") == "ROLLING"
+
+    second = deploy(ansible, "bbb222", **blue_green)
+    assert second.rc == 0, second.explain()
+    assert env.record(aws)["tag"] == "bbb222"
+    weights = _production_weights(aws)
+    assert sorted(weights.values()) == [0, 100]
+    again = deploy(ansible, "bbb222", **blue_green)
+    assert again.rc == 0, again.explain()
+    assert again.changed == 0, again.explain()
+    assert _production_weights(aws) == weights
+
+    back = rollback(ansible, **blue_green)
+    assert back.rc == 0, back.explain()
+    assert env.record(aws)["tag"] == "aaa111"
+    assert env.image_of(aws, env.running(aws)["web"]).endswith(":aaa111")
+    assert _production_weights(aws) != weights  # the other group again

@@ -369,9 +369,13 @@ def test_check_reports_drift_and_a_run_repairs_it(emulator, ansible, converged):
 
 
 # Actions AWS cannot scope to a resource: the only ones an Allow may grant on "*".
+# ELBv2's Describe* actions take no resource (Service Authorization Reference, Elastic Load
+# Balancing V2; AWS's AmazonECSInfrastructureRolePolicyForLoadBalancers grants them on "*" too).
 UNSCOPABLE = {"ecr:GetAuthorizationToken", "ssmmessages:CreateControlChannel",
               "ssmmessages:CreateDataChannel", "ssmmessages:OpenControlChannel",
-              "ssmmessages:OpenDataChannel"}
+              "ssmmessages:OpenDataChannel", "elasticloadbalancing:DescribeListeners",
+              "elasticloadbalancing:DescribeRules", "elasticloadbalancing:DescribeTargetGroups",
+              "elasticloadbalancing:DescribeTargetHealth"}
 
 
 def test_iam_policies_grant_no_wildcards_where_a_narrower_scope_exists(emulator, converged):
@@ -397,6 +401,15 @@ def test_iam_policies_grant_no_wildcards_where_a_narrower_scope_exists(emulator,
                     assert set(actions) <= UNSCOPABLE, where
                 checked += 1
     assert checked >= 5
+    shift = iam.get_role_policy(RoleName=f"{PREFIX}-ecs-infrastructure",
+                                PolicyName="shift-web-traffic")["PolicyDocument"]["Statement"]
+    scoped = {s["Sid"]: s["Resource"] for s in shift}
+    assert [arn.split("/")[-2] for arn in scoped["RegisterTasksInTheTwoTargetGroups"]] == [
+        f"{PREFIX}-web", f"{PREFIX}-web-alt"]
+    assert sum(":listener-rule/" in arn for arn in scoped["ShiftTheProductionAndTestRules"]) == 2
+    trust = iam.get_role(RoleName=f"{PREFIX}-ecs-infrastructure")["Role"][
+        "AssumeRolePolicyDocument"]["Statement"][0]
+    assert trust["Principal"] == {"Service": "ecs.amazonaws.com"}
 
 
 def test_audit_trail_detector_recorder_and_rules(emulator, converged):

@@ -58,8 +58,11 @@ class Stack:
         self.ansible = AnsibleRunner(emulator)
         self.port = registry.rsplit(":", 1)[1]
 
-    def playbook(self, name: str, tag: str, timeout: int = 900) -> PlaybookRun:
-        return self.ansible.playbook(name, extra_vars={"image_tag": tag}, timeout=timeout, env={
+    def playbook(self, name: str, tag: str = "", timeout: int = 900,
+                 **extra_vars: Any) -> PlaybookRun:
+        if tag:
+            extra_vars["image_tag"] = tag
+        return self.ansible.playbook(name, extra_vars=extra_vars, timeout=timeout, env={
             "BOOKING_EMULATOR_DATA_PLANE": "real", "REGISTRY_PORT": self.port})
 
     def push(self, tag: str, *containerfile_lines: str) -> str:
@@ -134,7 +137,9 @@ def stack(registry: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[S
                            timeout=900, env=container_env(IMAGE_BUILDER="podman"), check=False)
     assert build.returncode == 0, build.stderr[-3000:]
     calls = tmp_path_factory.mktemp("release-real") / "calls.jsonl"
-    with emulator_process(calls, **REAL_DATA_PLANE) as url:
+    # A deployment minute of ECS's blue/green lasts 6 s (the emulator's test knob): the bake
+    # times below are minutes of the inventory's, seconds here.
+    with emulator_process(calls, **REAL_DATA_PLANE, BOOKING_EMULATOR_ECS_MINUTE_SECONDS="6") as url:
         stack = Stack(RemoteEmulator(url, calls), registry, build.stdout.strip().splitlines()[-1])
         stack.push("good")
         run = stack.playbook("site.yml", "good", timeout=1500)
@@ -185,6 +190,7 @@ class TrafficLoop:
 
     def __init__(self) -> None:
         self.answers: list[tuple[int, str | None]] = []
+        self.times: list[float] = []  # time.monotonic() of each answer
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
 
@@ -195,6 +201,7 @@ class TrafficLoop:
                 self.answers.append((status, (body or {}).get("revision")))
             except OSError as error:  # a refused or reset connection counts as an error too
                 self.answers.append((0, repr(error)))
+            self.times.append(time.monotonic())
             time.sleep(0.05)
 
     def __enter__(self) -> TrafficLoop:
@@ -302,3 +309,128 @@ def test_a_served_name_django_refuses_fails_the_smoke_test(stack):
     record = json.loads(ssm.get_parameter(Name="/booking-api/local/release/current")[
         "Parameter"]["Value"])
     assert record["tag"] == "next"  # not recorded
+
+
+# --- blue/green and canary (issue 18): ECS's native strategies behind the real load balancer ----
+
+BLUE_GREEN = {"release_strategy": "blue_green", "release_bake_minutes": 2}  # 12 s of bake here
+
+
+def _record_tag(stack: Stack) -> str:
+    return json.loads(stack.emulator.client("ssm").get_parameter(
+        Name="/booking-api/local/release/current")["Parameter"]["Value"])["tag"]
+
+
+def _web_tasks(stack: Stack) -> set[str]:
+    return set(stack.emulator.client("ecs").list_tasks(
+        cluster=CLUSTER, serviceName=WEB, desiredStatus="RUNNING")["taskArns"])
+
+
+def _newest_deployment(stack: Stack) -> dict[str, Any]:
+    ecs = stack.emulator.client("ecs")
+    [brief, *_] = ecs.list_service_deployments(cluster=CLUSTER, service=WEB)["serviceDeployments"]
+    return ecs.describe_service_deployments(serviceDeploymentArns=[
+        brief["serviceDeploymentArn"]])["serviceDeployments"][0]
+
+
+def test_a_blue_green_release_moves_production_at_once_without_an_error(stack):
+    tag = stack.push("bg1", "ENV BOOKING_REVISION=bg1")
+    with TrafficLoop() as traffic:
+        run = stack.playbook("playbooks/deploy.yml", tag, **BLUE_GREEN)
+        time.sleep(2)
+    assert run.rc == 0, run.explain()
+    errors = [answer for answer in traffic.answers if answer[0] != 200]
+    assert errors == [], f"{len(errors)} failed of {len(traffic.answers)}: {errors[:5]}"
+    revisions = [revision for _, revision in traffic.answers]
+    first_new = revisions.index("bg1")
+    assert set(revisions[:first_new]) == {"next"}
+    assert set(revisions[first_new:]) == {"bg1"}  # at once: never back to the old one
+    deployment = _newest_deployment(stack)
+    assert deployment["status"] == "SUCCESSFUL"
+    assert _record_tag(stack) == "bg1"
+
+
+def test_a_release_failing_on_the_test_listener_never_reaches_production(stack):
+    """/health/ passes (the container and the load balancer checks), the API read does not (no
+    URL answers): ECS holds the release at the test-traffic pause, the smoke test on the test
+    listener fails, ROLLBACK - production answered the old version throughout."""
+    before = stack.web()["taskDefinition"]
+    tag = stack.push("noapi", "ENV BOOKING_REVISION=noapi", "USER root",
+                     "RUN echo 'urlpatterns = []' >> /app/booking_api/urls.py", "USER 1000:1000")
+    with TrafficLoop() as traffic:
+        run = stack.playbook("playbooks/deploy.yml", tag, **BLUE_GREEN)
+    assert run.rc != 0
+    assert "The smoke test on the test listener failed" in run.output, run.output[-3000:]
+    assert ":8443/api/salons/ answered HTTP 404" in run.output
+    assert {revision for _, revision in traffic.answers} == {"bg1"}
+    assert [answer for answer in traffic.answers if answer[0] != 200] == []
+    assert _newest_deployment(stack)["status"] == "ROLLBACK_SUCCESSFUL"
+    assert stack.web()["taskDefinition"] == before
+    assert _record_tag(stack) == "bg1"
+
+
+def test_rollback_during_the_bake_returns_traffic_to_blue_without_new_tasks(stack):
+    tag = stack.push("bg2", "ENV BOOKING_REVISION=bg2")
+    deploy: dict[str, PlaybookRun] = {}
+    releasing = threading.Thread(target=lambda: deploy.update(run=stack.playbook(
+        "playbooks/deploy.yml", tag, release_strategy="blue_green", release_bake_minutes=30)))
+    with TrafficLoop() as traffic:
+        releasing.start()
+        deadline = time.monotonic() + 300
+        while not (releasing.is_alive() is False or (
+                _newest_deployment(stack).get("lifecycleStage") == "BAKE_TIME"
+                and _newest_deployment(stack)["status"] == "IN_PROGRESS")):
+            assert time.monotonic() < deadline, _newest_deployment(stack)
+            time.sleep(1)
+        assert releasing.is_alive(), deploy["run"].explain()
+        assert get("/health/")[1]["revision"] == "bg2"
+        tasks = _web_tasks(stack)  # blue (bg1) and green (bg2), both running
+        started = time.monotonic()
+        rollback = stack.playbook("playbooks/rollback.yml", release_strategy="blue_green")
+        releasing.join(timeout=300)
+        time.sleep(2)
+    assert rollback.rc == 0, rollback.explain()
+    assert deploy["run"].rc != 0
+    assert "ROLLBACK_SUCCESSFUL" in deploy["run"].output
+    back = next(t for t, (_, revision) in zip(traffic.times, traffic.answers, strict=True)
+                if t > started and revision == "bg1")
+    assert back - started < 30, f"{back - started:.1f} s until blue answered again"
+    after = [revision for t, (_, revision) in zip(traffic.times, traffic.answers, strict=True)
+             if t > back]
+    assert set(after) == {"bg1"}
+    assert [answer for answer in traffic.answers if answer[0] != 200] == []
+    assert _web_tasks(stack) <= tasks  # no task started for the rollback
+    assert _record_tag(stack) == "bg1"
+
+
+def test_a_canary_whose_alarm_fires_during_the_bake_is_rolled_back_by_ecs(stack):
+    serving, recorded = get("/health/")[1]["revision"], _record_tag(stack)
+    tag = stack.push("canary", "ENV BOOKING_REVISION=canary")
+    alarm = "booking-api-local-web-5xx-rate"
+    cloudwatch = stack.emulator.client("cloudwatch")
+    deploy: dict[str, PlaybookRun] = {}
+    releasing = threading.Thread(target=lambda: deploy.update(run=stack.playbook(
+        "playbooks/deploy.yml", tag, release_strategy="canary", release_canary_percent=50.0,
+        release_canary_bake_minutes=1, release_bake_minutes=30)))
+    releasing.start()
+    deadline = time.monotonic() + 300
+    # The canary's own bake: the deployment before it may have ended in BAKE_TIME too.
+    while (_newest_deployment(stack).get("lifecycleStage"),
+           _newest_deployment(stack)["status"]) != ("BAKE_TIME", "IN_PROGRESS"):
+        assert releasing.is_alive(), deploy["run"].explain()
+        assert time.monotonic() < deadline, _newest_deployment(stack)
+        time.sleep(1)
+    baking = _newest_deployment(stack)
+    assert baking["alarms"]["status"] == "MONITORING", baking["alarms"]
+    cloudwatch.set_alarm_state(AlarmName=alarm, StateValue="ALARM",
+                               StateReason="5XX rate above the threshold (test)")
+    try:
+        releasing.join(timeout=300)
+    finally:
+        cloudwatch.set_alarm_state(AlarmName=alarm, StateValue="OK", StateReason="test over")
+    run = deploy["run"]
+    assert run.rc != 0
+    assert "ROLLBACK_SUCCESSFUL" in run.output, run.output[-3000:]
+    assert alarm in run.output  # the reason names the alarm
+    assert get("/health/")[1]["revision"] == serving
+    assert _record_tag(stack) == recorded

@@ -170,7 +170,8 @@ def main() -> None:
                     Conditions=p["conditions"], Actions=forward_action(p["target_groups"]),
                 )["Rules"][0]["RuleArn"]
             except AWS_ERRORS as e:
-                module.fail_json_aws(e, msg=f"Unable to create the rule at priority {p['priority']}")
+                module.fail_json_aws(
+                    e, msg=f"Unable to create the rule at priority {p['priority']}")
         module.exit_json(changed=True, rule_arn=rule_arn, weights=weights,
                          diff={"before": {}, "after": after})
 
