@@ -59,7 +59,7 @@ PYTHON312 ?= $(shell for p in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python
 .PHONY: help setup lock site verify check deploy rollback run-command teardown cost security lock-security emulator-up emulator-down emulator-reset emulator-url \
 	lint test test-unit test-beside-unit test-molecule test-app app-setup services-up run-app down clean \
 	container-setup image registry-up registry-down lint-container test-container \
-	bench-api bench-container bench-real-release bench-provision bench-critical-path bench-release bench-fresh-site
+	bench-api bench-container bench-real-release bench-release-strategies bench-provision bench-critical-path bench-release bench-fresh-site
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -258,8 +258,13 @@ registry-down: ## Stop the loopback image registry
 lint-container: setup ## hadolint the Dockerfile
 	hadolint Dockerfile
 
-test-container: setup container-setup services-up ## The image end to end: build, migrate, web, worker, a booking, stop, push and pull
-	python -m pytest tests/container -q -rs
+# Two workers, a test file each at a time (--dist loadfile): the release tests on the real data
+# plane (test_release_real.py, about 10 min, mostly waiting on health checks, draining and bake
+# times) beside the other files. Their emulators keep apart: each its own VPC CIDR, endpoint
+# addresses and /etc/hosts block. The registry is started first, so that no module's fixture
+# stops it under the other worker.
+test-container: setup container-setup services-up registry-up ## The image end to end: build, migrate, web, worker, a booking, stop, push and pull; releases on the real data plane
+	python -m pytest tests/container -q -rs -n 2 --dist loadfile
 
 # --- Benchmarks (bench/README.md): each rewrites its own section of bench/RESULTS.md.
 bench-api: app-setup services-up ## API benchmark: seeded PostgreSQL, gunicorn as in the image, wrk (~9 min)
@@ -282,6 +287,9 @@ bench-fresh-site: ## make site on a fresh machine: clean clone, venv, podman, ba
 
 bench-real-release: setup ## A deploy and a rollback on the real data plane of the running make site, with a request loop (~5 min)
 	python bench/real_release.py
+
+bench-release-strategies: setup ## A release per strategy (rolling, blue_green, canary) and a rollback during a bake, on the running make site (~12 min)
+	python bench/release_strategies.py
 
 bench-release: setup ## Release benchmark: deploy.yml phases on the emulator, real-AWS rollout arithmetic (~3 min)
 	python bench/provision/release.py

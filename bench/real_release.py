@@ -71,6 +71,19 @@ class Traffic(threading.Thread):
             time.sleep(0.1)
 
 
+def push_derived(base: str, tag: str) -> None:
+    """The released image `base` plus one layer (ENV BOOKING_REVISION=<tag>), pushed as `tag`:
+    a release of it replaces every task."""
+    remote = f"{REGISTRY}/{REPOSITORY}:{tag}"
+    with tempfile.TemporaryDirectory() as context:
+        (Path(context) / "Containerfile").write_text(
+            f"FROM {REGISTRY}/{REPOSITORY}:{base}\nENV BOOKING_REVISION={tag}\n")
+        subprocess.run([*PODMAN, "build", "--quiet", "--format", "docker", "-t", remote,
+                        context], check=True, capture_output=True)
+    subprocess.run([*PODMAN, "push", "--quiet", "--tls-verify=false", remote], check=True,
+                   capture_output=True)
+
+
 def timed_make(*args: str) -> tuple[float, str, Traffic]:
     traffic = Traffic()
     traffic.start()
@@ -115,15 +128,7 @@ def main() -> int:
                          "run `make site` first (real data plane)")
     header = machine()
     tag = f"bench-{int(time.time())}"
-    remote = f"{REGISTRY}/{REPOSITORY}:{tag}"
-    current = f"{REGISTRY}/{REPOSITORY}:{revision}"
-    with tempfile.TemporaryDirectory() as context:
-        (Path(context) / "Containerfile").write_text(
-            f"FROM {current}\nENV BOOKING_REVISION={tag}\n")
-        subprocess.run([*PODMAN, "build", "--quiet", "--format", "docker", "-t", remote,
-                        context], check=True, capture_output=True)
-    subprocess.run([*PODMAN, "push", "--quiet", "--tls-verify=false", remote], check=True,
-                   capture_output=True)
+    push_derived(revision, tag)
     deploy_s, deploy_out, deploy_traffic = timed_make("deploy", f"TAG={tag}")
     rollback_s, rollback_out, rollback_traffic = timed_make("rollback")
     rows = []

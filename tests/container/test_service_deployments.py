@@ -120,7 +120,10 @@ def world(emulator: Emulator, registry_image: str, minute: float) -> dict[str, A
                 "command": ["python", "-c", SERVER],
                 "environment": [{"name": "VERSION", "value": version}],
                 "portMappings": [{"containerPort": PORT}],
-                "healthCheck": {"command": HEALTHY, "interval": 5, "timeout": 3, "retries": 2},
+                # startPeriod: beside make test's other streams the server can take many
+                # seconds to answer its first check on two busy cores.
+                "healthCheck": {"command": HEALTHY, "interval": 5, "timeout": 5, "retries": 2,
+                                "startPeriod": 30},
                 "stopTimeout": 2}])["taskDefinition"]["taskDefinitionArn"]
     address = elb_proxy.address_of(balancer["LoadBalancerArn"])
     assert address, "the load balancer has no proxy (BOOKING_EMULATOR_ELB=proxy)"
@@ -139,7 +142,7 @@ def _answers(world: dict[str, Any], port: int, count: int = 12) -> set[str]:
     return {_get(world, port) for _ in range(count)}
 
 
-def _wait(done: Callable[[], Any], what: str, timeout: float = 120) -> Any:
+def _wait(done: Callable[[], Any], what: str, timeout: float = 300) -> Any:
     deadline = time.monotonic() + timeout
     while True:
         result = done()

@@ -12,7 +12,7 @@ description:
   - Makes sure an Application Load Balancer listener has a rule at I(priority) with
     I(conditions) that forwards to exactly the target groups I(target_groups).
   - The weights are set only when the rule is created or when its set of target groups changes
-    (the first group gets 100, the others 0). Afterwards they belong to whoever shifts traffic:
+    (the first group gets 100, the others 0). Afterwards they belong to whoever shifts traffic;
     ECS's blue/green, canary and linear deployments move them between the two groups
     (C(loadBalancers[].advancedConfiguration.productionListenerRule) and C(testListenerRule)).
     C(amazon.aws.elb_application_lb) would compare the weights and put them back on every run,
@@ -29,8 +29,9 @@ options:
     type: int
     required: true
   conditions:
-    description: The rule's conditions in the ELBv2 API's shape, e.g.
-      C([{Field: path-pattern, Values: ["/*"]}]). Compared by field and values.
+    description:
+      - "The rule's conditions in the ELBv2 API's shape, e.g.
+        C([{Field: path-pattern, Values: [\"/*\"]}]). Compared by field and values."
     type: list
     elements: dict
     default: []
