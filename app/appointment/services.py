@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
+import time
 from datetime import UTC, datetime, timedelta
 
 import psycopg.errors
@@ -205,8 +207,10 @@ def appointment_book(
 # Concurrent inserts that overlap under an exclusion constraint can deadlock: each waits for the
 # other's uncommitted row, and PostgreSQL aborts one with "deadlock detected" instead of an
 # exclusion violation. The aborted insert is retried: it then waits for the survivor and gets
-# the violation (HTTP 409) or, if the survivor rolled back, the slot.
-_DEADLOCK_RETRIES = 3
+# the violation (HTTP 409) or, if the survivor rolled back, the slot. Many racers can deadlock
+# again on the retry (12 racers beside a busy CI ran out of 3 retries, 2026-12-07): retry more,
+# after a short random pause so that the racers stop meeting in lockstep.
+_DEADLOCK_RETRIES = 8
 
 
 def _insert(appointment: Appointment) -> None:
@@ -221,6 +225,7 @@ def _insert(appointment: Appointment) -> None:
             ):
                 raise
             appointment.pk = None  # the aborted insert left nothing behind
+            time.sleep(random.uniform(0, 0.02) * (attempt + 1))
 
 
 def _replay(customer, key: str, fingerprint: str) -> Appointment | None:
