@@ -262,8 +262,9 @@ lint-container: setup ## hadolint the Dockerfile
 # plane (test_release_real.py, about 10 min, mostly waiting on health checks, draining and bake
 # times) beside the other files. Their emulators keep apart: each its own VPC CIDR, endpoint
 # addresses and /etc/hosts block. The registry is started first, so that no module's fixture
-# stops it under the other worker.
-test-container: setup container-setup services-up registry-up ## The image end to end: build, migrate, web, worker, a booking, stop, push and pull; releases on the real data plane
+# stops it under the other worker, and the image is built first: two cold builds at once raced
+# on the debootstrapped base's tarball (clean clone, 2026-12-07).
+test-container: setup container-setup services-up registry-up image ## The image end to end: build, migrate, web, worker, a booking, stop, push and pull; releases on the real data plane
 	python -m pytest tests/container -q -rs -n 2 --dist loadfile
 
 # --- Benchmarks (bench/README.md): each rewrites its own section of bench/RESULTS.md.
