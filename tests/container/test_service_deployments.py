@@ -10,7 +10,7 @@ moves production to green without one failed request; StopServiceDeployment ROLL
 bake time puts production back on blue within seconds, without starting a task.
 
 Cost: about 40 s (35 s measured on a 2-core machine; two tasks at a time at most, each about 60
-MB of memory, little CPU), plus an image build if the project's store has no app image yet; a
+MB of memory, little CPU), plus conftest.py's image build (all cache hits after `make image`); a
 deployment minute lasts 2 s here (BOOKING_EMULATOR_ECS_MINUTE_SECONDS).
 """
 
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import threading
 import time
@@ -28,10 +27,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from container_support import METRICS, REPO, TOOLS, container_env
+from container_support import METRICS, REPO
 
 sys.path.insert(0, str(REPO / "tools"))
-import ecs_podman  # tools/, above
 import elb_proxy
 from ecs_deployments import MINUTE_ENV
 from emulator import Emulator
@@ -43,25 +41,6 @@ CLUSTER = "deployments"
 SERVICE = "bgtest-web"
 FAMILY = "bgtest-web"
 MINUTE = 2.0  # seconds in a deployment minute here
-
-
-@pytest.fixture(scope="module")
-def registry_image(registry: str) -> str:
-    """An image with Python in the loopback registry: the app image already in the project's
-    store if there is one (the version server needs nothing of the app's, and the app is not
-    what is tested here), else built as conftest.py builds it."""
-    local = "localhost/booking-api:latest"
-    if ecs_podman.podman("image", "exists", local).returncode != 0:
-        build = subprocess.run([str(TOOLS / "build.sh")], capture_output=True, text=True,
-                               timeout=900, env=container_env(IMAGE_BUILDER="podman"),
-                               check=False)
-        assert build.returncode == 0, build.stderr[-3000:]
-        local = build.stdout.strip().splitlines()[-1]
-    remote = f"{registry}/booking-bgtest:probe"
-    for args in (["tag", local, remote], ["push", "--quiet", "--tls-verify=false", remote]):
-        done = ecs_podman.podman(*args)
-        assert done.returncode == 0, done.stderr
-    return remote
 
 
 @pytest.fixture(scope="module")
