@@ -130,6 +130,16 @@ def _production_weights(aws):
             for g in rule["Actions"][0]["ForwardConfig"]["TargetGroups"]}
 
 
+def _request_scaling_groups(aws):
+    """The target groups whose requests the web service's request scaling policy counts."""
+    [policy] = aws("application-autoscaling").describe_scaling_policies(
+        ServiceNamespace="ecs", PolicyNames=[f"{env.PREFIX}-web-requests"])["ScalingPolicies"]
+    metrics = policy["TargetTrackingScalingPolicyConfiguration"][
+        "CustomizedMetricSpecification"]["Metrics"]
+    return {m["MetricStat"]["Metric"]["Dimensions"][0]["Value"].split("/")[1]
+            for m in metrics if "MetricStat" in m}
+
+
 def test_a_blue_green_release_pauses_continues_and_records_then_rolls_back(
         ansible, environment, emulator):
     """release_strategy=blue_green on the scripted plane: the web service gets ECS's strategy,
@@ -159,6 +169,9 @@ def test_a_blue_green_release_pauses_continues_and_records_then_rolls_back(
     assert env.record(aws)["tag"] == "bbb222"
     weights = _production_weights(aws)
     assert sorted(weights.values()) == [0, 100]
+    # Request scaling still counts production's requests, in whichever group they now are.
+    assert {g for g, w in weights.items() if w == 100} <= _request_scaling_groups(aws)
+    assert _request_scaling_groups(aws) == {f"{env.PREFIX}-web", f"{env.PREFIX}-web-alt"}
     again = deploy(ansible, "bbb222", **blue_green)
     assert again.rc == 0, again.explain()
     assert again.changed == 0, again.explain()
