@@ -689,12 +689,16 @@ def test_a_new_deployment_stops_the_ongoing_one(stack):
     _create(stack)
     first = _update(stack, 2, lifecycleHooks=_pause("POST_TEST_TRAFFIC_SHIFT"))
     _paused(stack, first, "POST_TEST_TRAFFIC_SHIFT")
-    second = _update(stack, 3)
+    # The second one holds before it scales up: its own test traffic shift cannot race the
+    # check that the first one gave the test listener back to blue.
+    second = _update(stack, 3, lifecycleHooks=_pause("PRE_SCALE_UP"))
     stopped = _sd(stack, first)
     assert stopped["status"] == "STOPPED"
+    held = _paused(stack, second, "PRE_SCALE_UP")
     assert _weights(stack, "test") == {"blue": 100, "green": 0}
-    assert _sd(stack, second)["sourceServiceRevisions"][0]["arn"] == stopped[
+    assert held["sourceServiceRevisions"][0]["arn"] == stopped[
         "sourceServiceRevisions"][0]["arn"]  # the new one starts from blue
+    _continue(stack, held)
     assert _ended(stack, second)["status"] == "SUCCESSFUL"
     [deployment] = _service(stack)["deployments"]
     assert deployment["taskDefinition"] == stack["revisions"][2]
