@@ -37,10 +37,12 @@ the podman bridge network of its ENI's subnet (tools/local_net.py) with the very
 DescribeTasks reports. The endpoints of the emulated services (DB instances, replication groups,
 load balancers) resolve inside it to their real servers (``local_net.HOSTS``), and it trusts the
 local CA in its system bundle, as a Fargate task trusts Amazon's. cpu and memory limits are
-applied (the container's own, else the task's). A container's ``healthCheck`` runs as ECS runs it
-(``podman exec`` every ``interval``, ``timeout``, ``retries``, failures ignored during
-``startPeriod``): UNKNOWN, then HEALTHY or UNHEALTHY, reported per container and for the task
-(tools/ecs_services.py stops a service's unhealthy task and replaces it).
+applied (the container's own, else the task's), and the tasks' CPU is reserved as Fargate
+reserves it, ahead of the host's other work (``reserve_task_cpu``). A container's
+``healthCheck`` runs as ECS runs it (``podman exec`` every ``interval``, ``timeout``,
+``retries``, failures ignored during ``startPeriod``): UNKNOWN, then HEALTHY or UNHEALTHY,
+reported per container and for the task (tools/ecs_services.py stops a service's unhealthy task
+and replaces it).
 """
 
 from __future__ import annotations
@@ -97,6 +99,38 @@ def enabled() -> bool:
 def podman(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*PODMAN, *args], capture_output=True, text=True, timeout=timeout,
                           check=False)
+
+
+# Fargate reserves a task's vCPU for it; on this machine the task containers share the cores with
+# everything else. podman (cgroupfs manager) puts every container under one parent cgroup,
+# libpod_parent, which competes with each process session outside it as one equal (cgroup v1
+# cpu.shares 1024; with autogroup every session of the host is one such entity): with eight busy
+# sessions beside them, all the tasks together got a fifth of a core (measured 2026-12-07), and
+# web tasks booting gunicorn missed their health checks (CI, under the test suite's load). Weighing
+# the parent like eight such sessions gives the tasks the CPU their size (--cpus) allows first, as
+# Fargate does, and nothing beyond it. Set where the machine lets us (root, cgroupfs); else the
+# tasks share the CPU as before.
+TASK_CGROUP_PARENT = "libpod_parent"
+TASK_CPU_SHARES = 8192  # cgroup v1 cpu.shares (default 1024)
+TASK_CPU_WEIGHT = 800  # cgroup v2 cpu.weight (default 100)
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+_cpu_reserved = threading.Event()
+
+
+def reserve_task_cpu(root: Path = CGROUP_ROOT) -> Path | None:
+    """Weigh the task containers' parent cgroup above the host's other work (see above); the file
+    written, or None where cgroups cannot be written here. Idempotent."""
+    if (root / "cgroup.controllers").exists():  # v2: the unified hierarchy
+        parent, name, value = root / TASK_CGROUP_PARENT, "cpu.weight", TASK_CPU_WEIGHT
+    else:
+        parent, name, value = root / "cpu" / TASK_CGROUP_PARENT, "cpu.shares", TASK_CPU_SHARES
+    try:
+        parent.mkdir(exist_ok=True)  # a directory in cgroupfs is a cgroup; podman reuses it
+        (parent / name).write_text(f"{value}\n")
+    except OSError:
+        return None
+    _cpu_reserved.set()
+    return parent / name
 
 
 class TaskFailedToStart(Exception):
@@ -317,6 +351,8 @@ class PodmanTask:
             self._cleanup()
             self._set("STOPPED")
             return
+        if not _cpu_reserved.is_set():
+            reserve_task_cpu()
         for container in self.containers:
             podman("start", self.names[container["name"]])
             options = _log_options(container)

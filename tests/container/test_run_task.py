@@ -11,6 +11,7 @@ Cost: about 30 s (eight tasks, the longest 5 s; the image cached).
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import tempfile
 import time
@@ -251,3 +252,57 @@ def test_nothing_is_left_behind(emulator, network, registry_image):
     assert [v for v in volumes if v.startswith("ecs-") or len(v) == 64] == []
     assert list(Path(tempfile.gettempdir()).glob("ecs-*")) == []
 
+
+
+# Counts loop turns for 4 s of wall time: the CPU this process got, in a unit both sides share.
+SPIN = "import time\nt = time.time(); n = 0\nwhile time.time() - t < 4: n += 1\nprint('spins', n)"
+
+
+def test_a_task_gets_its_cpu_while_the_host_is_busy(emulator, network, registry_image):
+    """Fargate reserves a task's vCPU; here the tasks' containers share two cores with the test
+    suite. Eight busy host sessions (as many as `make test` runs beside the container tests): a
+    1-vCPU task still gets most of a core, several times what one host session gets in the same
+    seconds. Before ecs_podman.reserve_task_cpu, all tasks together weighed as one host session
+    and got a fifth of a core (their gunicorns then missed health checks). Cost: about 10 s."""
+    arn = emulator.client("ecs").register_task_definition(
+        family=FAMILY + "-cpu", networkMode="awsvpc", requiresCompatibilities=["FARGATE"],
+        cpu="1024", memory="512", containerDefinitions=[{
+            "name": "probe", "image": registry_image, "essential": True,
+            "command": ["python", "-c", SPIN],
+            "logConfiguration": {"logDriver": "awslogs", "options": {
+                "awslogs-group": LOG_GROUP, "awslogs-region": "us-east-1",
+                "awslogs-stream-prefix": "probe"}}}])["taskDefinition"]["taskDefinitionArn"]
+    busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"],
+                             start_new_session=True) for _ in range(8)]
+    try:
+        ecs = emulator.client("ecs")
+        [task] = ecs.run_task(cluster="tasks", taskDefinition=arn, launchType="FARGATE",
+                              networkConfiguration=network)["tasks"]
+        deadline = time.monotonic() + 120
+        while True:  # the host's own spin starts with the container's
+            described = ecs.describe_tasks(cluster="tasks", tasks=[task["taskArn"]])["tasks"]
+            if described and described[0]["lastStatus"] in ("RUNNING", "STOPPED"):
+                break
+            assert time.monotonic() < deadline, "the task never started"
+            time.sleep(0.2)
+        host = subprocess.run([sys.executable, "-c", SPIN], capture_output=True, text=True,
+                              start_new_session=True, check=True)
+    finally:
+        for process in busy:
+            process.kill()
+            process.wait()
+    task = _run_until_stopped(emulator, task)
+    [line] = [line for line in _log_lines(emulator, task, "spins") if line.startswith("spins")]
+    in_task, on_host = int(line.split()[1]), int(host.stdout.split()[1])
+    assert in_task > 3 * on_host, (in_task, on_host)
+
+
+def _run_until_stopped(emulator: Emulator, task: dict) -> dict:
+    ecs = emulator.client("ecs")
+    deadline = time.monotonic() + 60
+    while True:
+        described = ecs.describe_tasks(cluster="tasks", tasks=[task["taskArn"]])["tasks"]
+        if described and described[0]["lastStatus"] == "STOPPED":
+            return described[0]
+        assert time.monotonic() < deadline, "the task did not stop"
+        time.sleep(0.5)
