@@ -190,6 +190,29 @@ def test_service_deployment_configuration_change_is_applied(ansible, aws, networ
     assert ansible.module("booking.aws.ecs_service_rollout", args)["changed"] is False
 
 
+def test_service_switched_from_canary_to_blue_green_drops_the_canary_settings(
+        ansible, aws, network):
+    """make deploy STRATEGY=canary, then STRATEGY=blue_green (found by
+    bench/release_strategies.py): merging the wanted configuration into the current one kept
+    canaryConfiguration, which ECS refuses unless the strategy is CANARY."""
+    td1 = _register(ansible, "r/app:1")
+    base = _service_args(network, td1)["deployment_configuration"]
+    canary = {**base, "strategy": "CANARY", "bakeTimeInMinutes": 0,
+              "canaryConfiguration": {"canaryPercent": 10.0, "canaryBakeTimeInMinutes": 0}}
+    ansible.module("booking.aws.ecs_service_rollout",
+                   _service_args(network, td1, deployment_configuration=canary))
+    assert _service(aws)["deploymentConfiguration"]["strategy"] == "CANARY"
+    blue_green = {**base, "strategy": "BLUE_GREEN", "bakeTimeInMinutes": 0}
+    args = _service_args(network, td1, deployment_configuration=blue_green)
+    switched = ansible.module("booking.aws.ecs_service_rollout", args)
+    assert switched["changed"] is True, switched
+    configuration = _service(aws)["deploymentConfiguration"]
+    assert configuration["strategy"] == "BLUE_GREEN"
+    assert "canaryConfiguration" not in configuration
+    assert configuration["deploymentCircuitBreaker"]["rollback"] is True  # the rest is kept
+    assert ansible.module("booking.aws.ecs_service_rollout", args)["changed"] is False
+
+
 def test_service_exec_change_alone_starts_a_new_deployment(ansible, aws, network):
     # ECS Exec reaches only tasks started after it is turned on (AWS: update-service
     # --enable-execute-command --force-new-deployment); without a new deployment the running

@@ -63,7 +63,12 @@ options:
     type: list
     elements: dict
   deployment_configuration:
-    description: C(deploymentConfiguration) as in the ECS API; only the keys given are compared.
+    description:
+      - C(deploymentConfiguration) as in the ECS API; only the keys given are compared, the
+        others are kept.
+      - With C(strategy) given, the previous strategy's settings (C(bakeTimeInMinutes),
+        C(canaryConfiguration), C(linearConfiguration), C(lifecycleHooks)) are replaced by
+        those given.
     type: dict
   health_check_grace_period_seconds:
     description: Seconds ECS ignores failing load balancer health checks of new tasks.
@@ -179,6 +184,9 @@ except NameError:
     AWS_ERRORS = ()
 
 # module option -> UpdateService parameter
+# The settings that belong to one deployment strategy (DeploymentConfiguration).
+STRATEGY_SETTINGS = ("bakeTimeInMinutes", "canaryConfiguration", "linearConfiguration",
+                     "lifecycleHooks")
 _SIMPLE = {
     "health_check_grace_period_seconds": "healthCheckGracePeriodSeconds",
     "enable_execute_command": "enableExecuteCommand",
@@ -245,7 +253,13 @@ def _changes(p: dict[str, Any], service: dict[str, Any], task_definition: str,
     if p["deployment_configuration"] is not None and not contains(
             service.get("deploymentConfiguration") or {}, p["deployment_configuration"]):
         current = service.get("deploymentConfiguration") or {}
-        update["deploymentConfiguration"] = {**current, **p["deployment_configuration"]}
+        wanted = p["deployment_configuration"]
+        # A configuration that names its strategy brings that strategy's settings: the previous
+        # strategy's go (ECS refuses canaryConfiguration unless the strategy is CANARY, and
+        # linearConfiguration unless LINEAR - API reference, DeploymentConfiguration).
+        kept = {key: value for key, value in current.items()
+                if "strategy" not in wanted or key not in STRATEGY_SETTINGS}
+        update["deploymentConfiguration"] = {**kept, **wanted}
         before["deploymentConfiguration"] = current
         after["deploymentConfiguration"] = update["deploymentConfiguration"]
     if p["network_configuration"] is not None:
