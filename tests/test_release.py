@@ -176,6 +176,16 @@ def test_a_blue_green_release_pauses_continues_and_records_then_rolls_back(
     assert again.rc == 0, again.explain()
     assert again.changed == 0, again.explain()
     assert _production_weights(aws) == weights
+    # Production is in the alternate group now: a rolling release (the local default) would
+    # register its tasks where no production traffic goes. Refused before anything changes.
+    revisions = env.revisions(aws)
+    refused = deploy(ansible, "aaa111")
+    assert refused.rc != 0, refused.explain()
+    assert (f"Production is served from {env.PREFIX}-web-alt since the last blue/green"
+            in " ".join(refused.output.split())), refused.explain()
+    assert refused.changed == 0, refused.explain()
+    assert env.revisions(aws) == revisions
+    assert _production_weights(aws) == weights
 
     back = rollback(ansible, **blue_green)
     assert back.rc == 0, back.explain()
