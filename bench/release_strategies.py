@@ -59,7 +59,8 @@ class TimedTraffic(Traffic):
 
 
 def rollback_during_bake(base: str) -> str:
-    """Seconds from `make rollback` until the production listener answers `base` only."""
+    """From `make rollback`'s start: the first answer of the old version (`base`) through the
+    production listener, and the last answer of the baking one."""
     tag = f"bench-bake-{int(time.time())}"
     push_derived(base, tag)
     deploy = subprocess.Popen(["make", "deploy", f"TAG={tag}", "STRATEGY=blue_green",
@@ -78,10 +79,13 @@ def rollback_during_bake(base: str) -> str:
     deploy.wait(timeout=600)
     traffic.stopping.set()
     traffic.join()
-    stamps = traffic.stamps
-    back = next((at for at, revision in stamps if revision == base and all(
-        later == base for t, later in stamps if t >= at)), None)
-    return "n/a" if back is None else f"{back - started:.1f} s"
+    stamps = [(at - started, revision) for at, revision in traffic.stamps]
+    first_old = next((at for at, revision in stamps if at >= 0 and revision == base), None)
+    last_new = max((at for at, revision in stamps if revision == tag), default=None)
+    if first_old is None:
+        return "never (the old version did not answer again)"
+    last = f", the baking version's last answer at {last_new:.1f} s" if last_new is not None else ""
+    return f"{first_old:.1f} s after `make rollback` started{last}"
 
 
 def main() -> int:
@@ -111,8 +115,8 @@ def main() -> int:
         "| --- | ---: | ---: | ---: | --- |",
         *rows,
         "",
-        f"`make rollback` during a blue/green bake: production answered the old version only "
-        f"{back} after the rollback started (StopServiceDeployment ROLLBACK: the rules move "
+        f"`make rollback` during a blue/green bake: production answered the old version "
+        f"{back} (the playbook's checks, then StopServiceDeployment ROLLBACK: the rules move "
         "back, the old tasks still run, no task starts).",
         "",
         "Real AWS, from our settings (arithmetic, not measured): a rolling release waits for a "
