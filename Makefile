@@ -190,9 +190,13 @@ lint: setup ## yamllint, ansible-lint (production profile), ruff, actionlint (+ 
 # but the site stack waits out the emulator's holds, and with 2 workers a third of the CPU sat
 # idle. Measured 2026-12-06: 2 workers 1066 s, 3 workers 883 s; 3 workers with a site stack per
 # file (the two chains side by side) 967 s - more CPU, and the cores were the bound - docs/ci.md.
+# 2026-12-07: the site chain alone had grown to 830 s (610 CPU s) and was the critical path of
+# make test (2,295 of 2,380 s under CI's load), so the two files have a stack each again.
+# --no-loadscope-reorder: xdist otherwise queues the groups by their number of tests, not in the
+# order tests/conftest.py sorts them (the site stack first), so the longest chains started late.
 PYTEST_WORKERS ?= 3
 test-unit: setup ## pytest: toolchain, modules and playbooks against an in-process emulator
-	python -m pytest tests -n $(PYTEST_WORKERS) --dist loadgroup -q
+	python -m pytest tests -n $(PYTEST_WORKERS) --dist loadgroup --no-loadscope-reorder -q
 
 # Scenarios run three at a time (each has its own emulator port and molecule state): 2026-12-06,
 # 7.0 min against 7.8 with two (their emulators' holds leave a core idle); a failing scenario's
@@ -265,7 +269,7 @@ lint-container: setup ## hadolint the Dockerfile
 # stops it under the other worker, and the image is built first: two cold builds at once raced
 # on the debootstrapped base's tarball (clean clone, 2026-12-07).
 test-container: setup container-setup services-up registry-up image ## The image end to end: build, migrate, web, worker, a booking, stop, push and pull; releases on the real data plane
-	python -m pytest tests/container -q -rs -n 2 --dist loadfile
+	python -m pytest tests/container -q -rs -n 2 --dist loadfile --no-loadscope-reorder
 
 # --- Benchmarks (bench/README.md): each rewrites its own section of bench/RESULTS.md.
 bench-api: app-setup services-up ## API benchmark: seeded PostgreSQL, gunicorn as in the image, wrk (~9 min)

@@ -55,10 +55,14 @@ def aws(emulator: Emulator):
 
 # --- The site stack: one environment converged by site.yml per pytest worker -----------------
 # site.yml from empty is the suite's most expensive step (minutes), so it runs once per worker
-# and the tests that read that environment or build on it share it: tests/test_site.py (reads,
-# no-op, check, drift), then tests/test_teardown.py (release, teardown, site.yml again). Both
-# files are in the xdist group "site_stack" (pytest_itemcollected below), so they run on one
-# worker, in that order.
+# and the tests of that worker that read that environment or build on it share it:
+# tests/test_site.py (reads, no-op, check, drift) and tests/test_teardown.py (release, teardown,
+# site.yml again). Each file is its own xdist group, and both go first (pytest_collection_
+# modifyitems below), so two workers take them at once, each with its own stack: the two chains
+# side by side instead of one after the other (2026-12-07, alone on two cores: 830 s for both in
+# one chain, of which test_teardown.py's part about 460 s after the shared first run). One more
+# site.yml from empty (about 100 CPU seconds) buys it. Run on one worker (-n 0, or -p no:xdist),
+# the files share one stack, test_site.py first.
 #
 # The stack's emulator is as hard on a first run as the suite knows how to make it: strict mode
 # with holds long enough that each race is really met in a site run (the private routes come
@@ -73,7 +77,6 @@ SITE_STACK_ENV = {
     "BOOKING_EMULATOR_CREATE_SECONDS": ",".join(
         f"{kind}={SITE_STACK_HOLD:g}" for kind in SITE_STACK_SLOW),
 }
-SITE_STACK_GROUP = "site_stack"
 SITE_STACK_FILES = ("test_site.py", "test_teardown.py")
 
 
@@ -104,17 +107,23 @@ def site_converged(site_emulator: RemoteEmulator, site_ansible: AnsibleRunner) -
 
 
 def pytest_itemcollected(item: pytest.Item) -> None:
-    """Each test file is one xdist group (a file's module fixtures are made once), except the
-    site stack's files, which share theirs. Marked as each test is collected: xdist reads the
-    groups in its own pytest_collection_modifyitems (--dist loadgroup)."""
+    """Each test file is one xdist group (a file's module fixtures are made once). Marked as
+    each test is collected: xdist reads the groups in its own pytest_collection_modifyitems
+    (--dist loadgroup)."""
     if item.get_closest_marker("xdist_group"):
         return
-    name = item.path.name
-    item.add_marker(pytest.mark.xdist_group(
-        SITE_STACK_GROUP if name in SITE_STACK_FILES else str(item.path.relative_to(REPO))))
+    item.add_marker(pytest.mark.xdist_group(str(item.path.relative_to(REPO))))
+
+
+# The files that take longest (minutes each, 2026-12-07), longest first, after the site stack's.
+LONG_FILES = (*SITE_STACK_FILES, "test_release.py", "test_verify.py", "test_release_failures.py",
+              "test_rds_engine_version.py")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The site stack's files first: they are the suite's longest chain (one worker, in order),
-    so a worker starts them at once while the other takes the rest (longest job first)."""
-    items.sort(key=lambda item: item.path.name not in SITE_STACK_FILES)  # stable: file order kept
+    """Longest job first: the site stack's files (the suite's longest chains), then the other
+    long files, then the rest in file order. xdist (--no-loadscope-reorder) hands the groups out
+    in this order, the first ones to different workers, so the long ones do not start last."""
+    items.sort(key=lambda item: (LONG_FILES.index(item.path.name)
+                                 if item.path.name in LONG_FILES
+                                 else len(LONG_FILES)))  # stable: file order kept

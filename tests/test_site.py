@@ -3,8 +3,9 @@ run, real state, idempotence, check mode, drift, tags, no leaks.
 
 The environment is the site stack (tests/conftest.py): converged once per worker on its own
 emulator - strict mode with long holds and slow creation of the NAT gateways, database, Redis group
-and load balancer - and shared with tests/test_teardown.py, which runs after this file on the same
-worker. The tests here run in file order and leave the environment converged.
+and load balancer - and shared with tests/test_teardown.py when that file runs on the same worker
+(under xdist it gets its own). The tests here run in file order and leave the environment
+converged.
 
 Cost, measured on two cores (quiet, 2026-12-06): the first run about 1.7 min (the holds,
 throttling's retries and the waits), the no-op and check runs side by side about 1 min, the drift

@@ -2,11 +2,11 @@
 the environment behind but what it says it keeps, a re-run changes nothing, and site.yml builds
 the environment again afterwards. Production is refused without confirmation.
 
-The environment is the site stack (tests/conftest.py): converged by tests/test_site.py on the
-same worker just before (or here, when this file runs alone), on an emulator that is strict with
-long holds and creates slowly, so the final site.yml meets a first run's races again (but ECS's
-service-linked role, which the teardown keeps). The steps run in file order and leave the
-environment converged again.
+The environment is the site stack (tests/conftest.py): under xdist this file's own, converged
+here on its worker while tests/test_site.py runs on another (on one worker, converged by that
+file just before), on an emulator that is strict with long holds and creates slowly, so the
+final site.yml meets a first run's races again (but ECS's service-linked role, which the teardown
+keeps). The steps run in file order and leave the environment converged again.
 """
 
 from __future__ import annotations
