@@ -516,12 +516,14 @@ def test_a_canary_deployment_shifts_its_percent_then_the_rest(stack):
                   lifecycleHooks=_pause("PRE_PRODUCTION_TRAFFIC_SHIFT"))
     first = _paused(stack, arn, "PRE_PRODUCTION_TRAFFIC_SHIFT")
     assert _weights(stack) == {"blue": 100, "green": 0}
+    # The canary step starts with the CONTINUE: timed from before it, a late look (a loaded
+    # machine) only adds to the measured bake, never takes from it.
+    started = time.monotonic()
     _continue(stack, first)
     # The canary step: 2.5% (ALB weights are integers: thousandths), for its bake time.
     assert _weights(stack) == {"blue": 975, "green": 25}
     assert _sd(stack, arn)["lifecycleStage"] == "PRODUCTION_TRAFFIC_SHIFT"
     assert _sd(stack, arn)["targetServiceRevision"]["requestedProductionTrafficWeight"] == 2.5
-    started = time.monotonic()
     second = _paused(stack, arn, "PRE_PRODUCTION_TRAFFIC_SHIFT")  # before the second step
     assert time.monotonic() - started >= 2 * MINUTE - 0.2
     assert second["lifecycleHookDetails"][0]["hookId"] != first["lifecycleHookDetails"][0][
