@@ -370,6 +370,7 @@ class RemoteEmulator:
         import urllib.request
 
         request = urllib.request.Request(f"{self.url}/moto-api/reset", method="POST")
-        with urllib.request.urlopen(request, timeout=10):
+        # Generous: dropping a converged stack's backends took over 10 s on CI's loaded cores.
+        with urllib.request.urlopen(request, timeout=120):
             pass
         self.call_log.write_text("")
