@@ -127,3 +127,33 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: (LONG_FILES.index(item.path.name)
                                  if item.path.name in LONG_FILES
                                  else len(LONG_FILES)))  # stable: file order kept
+
+
+# --- CPU per test, for finding where the suite's CPU goes (docs/ci.md) -----------------------
+# BOOKING_TEST_CPU_LOG=<file>: each test appends {"test", "wall", "cpu"} to it, cpu being the
+# user+system seconds of this worker and of the children it waited for (ansible-playbook and
+# what it ran, emulator processes a fixture stopped) across its setup, call and teardown. A
+# module fixture's cost lands on the test that made or ended it: sum per file. Containers are
+# not our children (podman's): tests/container's tasks are not in it.
+CPU_LOG = os.environ.get("BOOKING_TEST_CPU_LOG")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item):
+    if not CPU_LOG:
+        yield
+        return
+    import json
+    import resource
+    import time
+
+    def cpu() -> float:
+        own, children = (resource.getrusage(resource.RUSAGE_SELF),
+                         resource.getrusage(resource.RUSAGE_CHILDREN))
+        return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+    wall, used = time.monotonic(), cpu()
+    yield
+    with open(CPU_LOG, "a") as log:
+        log.write(json.dumps({"test": item.nodeid, "wall": round(time.monotonic() - wall, 2),
+                              "cpu": round(cpu() - used, 2)}) + "\n")
