@@ -15,6 +15,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -22,7 +23,7 @@ import moto_strict
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from harness import emulator_process
+from harness import RemoteEmulator, emulator_process
 
 DELAY = 1.5  # every strict delay in these tests, in seconds
 STRICT_SPEC = f"slr={DELAY},iam={DELAY},waf={DELAY},nat={DELAY},consistency={DELAY},rds_versions"
@@ -450,6 +451,22 @@ def test_throttled_calls_fail_without_retries_and_succeed_with_botocores(
     for mode in ("legacy", "standard"):
         answer = call(aws(service, retries={"mode": mode}))
         assert answer["ResponseMetadata"]["RetryAttempts"] == 1, mode
+
+
+def test_the_call_log_marks_the_throttled_attempt_and_its_retry_apart(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests that list the calls a run made count each call once (tests/test_verify.py): the
+    log tells a throttled attempt from the SDK's retry of it."""
+    import botocore.endpoint
+
+    log = tmp_path / "calls.jsonl"
+    with emulator_process(log, BOOKING_EMULATOR_STRICT="throttle=1") as url:
+        # botocore's wait before the retry: not here (its module `time` is everyone's).
+        monkeypatch.setattr(botocore.endpoint.time, "sleep", lambda seconds: None)
+        _factory(url)("ecs").list_clusters()
+        calls = RemoteEmulator(url, log).calls
+    assert [(c.action, c.throttled) for c in calls] == [
+        ("ListClusters", True), ("ListClusters", False)]
 
 
 def test_the_emulators_own_paths_are_never_throttled(throttling_url: str) -> None:

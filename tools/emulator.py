@@ -89,11 +89,13 @@ def _read_pid(pidfile: Path) -> int | None:
 
 @dataclass(frozen=True)
 class Call:
-    """One AWS API call the emulator answered: when, which service, which operation."""
+    """One AWS API call the emulator answered: when, which service, which operation, and whether
+    strict mode answered it with AWS's throttling error (the SDK then sends it again)."""
 
     at: float
     service: str
     action: str
+    throttled: bool = False
 
 
 _CREDENTIAL_SCOPE = re.compile(r"Credential=[^/]+/[^/]+/[^/]+/([^/]+)/")
@@ -219,16 +221,17 @@ class Emulator:
                 moto_strict.reset_state()
         if not environ.get("PATH_INFO", "").startswith("/moto-api"):
             service, action = _describe_request(environ)
-            call = Call(time.time(), service, action)
+            refused = None
+            if self._strict is not None:  # strict mode: AWS's throttling error, now and then
+                refused = self._strict.throttled(service, action, environ, start_response)
+            call = Call(time.time(), service, action, throttled=refused is not None)
             with self._lock:
                 self.calls.append(call)
                 if self._call_log:
                     with self._call_log.open("a") as log:
                         log.write(json.dumps(asdict(call)) + "\n")
-            if self._strict is not None:  # strict mode: AWS's throttling error, now and then
-                refused = self._strict.throttled(service, action, environ, start_response)
-                if refused is not None:
-                    return refused
+            if refused is not None:
+                return refused
         return self._moto(environ, start_response)
 
     def _published_names(self) -> dict[str, str]:
