@@ -115,9 +115,10 @@ def pytest_itemcollected(item: pytest.Item) -> None:
     item.add_marker(pytest.mark.xdist_group(str(item.path.relative_to(REPO))))
 
 
-# The files that take longest (minutes each, 2026-12-07), longest first, after the site stack's.
+# The files that take longest (minutes each, 2026-12-07), longest first, after the site stack's;
+# for tests/container (its own session, this conftest too), the real data plane's release tests.
 LONG_FILES = (*SITE_STACK_FILES, "test_release.py", "test_verify.py", "test_release_failures.py",
-              "test_rds_engine_version.py")
+              "test_rds_engine_version.py", "test_release_real.py")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -35,15 +35,6 @@ def pytest_terminal_summary(terminalreporter):
     terminalreporter.write_line(f"(also in {METRICS_FILE.relative_to(REPO)})")
 
 
-# The longest file first: under `--dist loadfile --no-loadscope-reorder` (make test-container)
-# one worker starts it at once while the other takes the rest, file after file.
-LONGEST_FIRST = ("test_release_real.py",)
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    items.sort(key=lambda item: item.path.name not in LONGEST_FIRST)  # stable: file order kept
-
-
 @pytest.fixture(scope="session")
 def podman_ready() -> None:
     """podman is installed (tools/container/setup.sh installs it if it can), else skip."""
