@@ -278,6 +278,15 @@ def _rds_real_postgres() -> None:
     rds_postgres.apply()
 
 
+def _rds_restore_window() -> None:
+    """LatestRestorableTime trails the present by the log upload interval, and a point-in-time
+    restore is held to the restorable window (see rds_backups). After _rds_real_postgres: its
+    window check runs before a real server is restored."""
+    import rds_backups
+
+    rds_backups.apply()
+
+
 def _elb_real_proxy() -> None:
     """With BOOKING_EMULATOR_ELB=proxy, an application load balancer is a real HTTP(S) proxy
     and its target groups health-check their targets (see elb_proxy)."""
@@ -388,6 +397,7 @@ PATCHES: list[Callable[[], None]] = [
     _scaling_policy_names,
     _ecs_data_plane,
     _rds_real_postgres,
+    _rds_restore_window,
     _elb_real_proxy,
     _elasticache_real_redis,
     _cloudtrail_delete_by_arn,
