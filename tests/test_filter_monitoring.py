@@ -72,6 +72,9 @@ SPEC: dict[str, Any] = {
     "redis_alarms": True,
     "redis_node_count": 2,
     "redis_memory_threshold": 80,
+    "backup_alarms": True,
+    "backup_restore_lag_seconds": 900,
+    "backup_snapshot_age_hours": 26,
 }
 
 NAMES = [
@@ -88,6 +91,8 @@ NAMES = [
     "molecule-prod-postgres-connection-errors",
     "molecule-prod-redis-001-memory-high",
     "molecule-prod-redis-002-memory-high",
+    "molecule-prod-postgres-restore-lag",
+    "molecule-prod-postgres-snapshot-age",
 ]
 
 # Rendered by the former Jinja of roles/monitoring/vars/main.yml (__monitoring_alarm_requests)
@@ -369,6 +374,33 @@ REFERENCE: list[dict[str, Any]] = [{'alarm_actions': [TOPIC],
   'treat_missing_data': 'missing'}]
 
 
+# Added after the move to Python (issue 19): the backup alarms on the backup check's metrics.
+REFERENCE += [
+    {"alarm_actions": [TOPIC], "comparison": "GreaterThanThreshold",
+     "description": "PostgreSQL molecule-prod-postgres: the latest restorable time is more than 15"
+                    " minutes behind (transaction log backups stopped: a restore now would lose"
+                    " more than the RPO), or the backup check has not reported for 15 minutes.",
+     "dimensions": {"DBInstanceIdentifier": "molecule-prod-postgres"},
+     "evaluation_periods": 3, "metric_name": "RestoreLagSeconds",
+     "name": "molecule-prod-postgres-restore-lag", "namespace": "molecule-prod",
+     "ok_actions": [TOPIC], "period": 300, "purge_tags": True, "state": "present",
+     "statistic": "Maximum",
+     "tags": {**TAGS, "Name": "molecule-prod-postgres-restore-lag"},
+     "threshold": 900.0, "treat_missing_data": "breaching"},
+    {"alarm_actions": [TOPIC], "comparison": "GreaterThanThreshold",
+     "description": "PostgreSQL molecule-prod-postgres: no snapshot in the last 26 hours (RDS"
+                    " takes one a day in the backup window: snapshots are missing), or the backup"
+                    " check has not reported for 15 minutes.",
+     "dimensions": {"DBInstanceIdentifier": "molecule-prod-postgres"},
+     "evaluation_periods": 3, "metric_name": "SnapshotAgeSeconds",
+     "name": "molecule-prod-postgres-snapshot-age", "namespace": "molecule-prod",
+     "ok_actions": [TOPIC], "period": 300, "purge_tags": True, "state": "present",
+     "statistic": "Maximum",
+     "tags": {**TAGS, "Name": "molecule-prod-postgres-snapshot-age"},
+     "threshold": 93600.0, "treat_missing_data": "breaching"},
+]
+
+
 def alarms(**changes: Any) -> list[dict[str, Any]]:
     return monitoring.monitoring_alarms({**SPEC, **changes})
 
@@ -396,7 +428,7 @@ def test_alarms_are_exactly_what_the_former_jinja_rendered() -> None:
     assert json.dumps(result, sort_keys=True) == json.dumps(REFERENCE, sort_keys=True)
 
 
-def test_the_thirteen_alarm_names_in_order() -> None:
+def test_the_fifteen_alarm_names_in_order() -> None:
     assert [request["name"] for request in alarms()] == NAMES
 
 
@@ -487,6 +519,7 @@ SWITCHES = {
     "rds_alarms": ["postgres-connections-high", "postgres-free-storage-low", "postgres-cpu-high"],
     "db_error_alarm": ["postgres-connection-errors"],
     "redis_alarms": ["redis-001-memory-high", "redis-002-memory-high"],
+    "backup_alarms": ["postgres-restore-lag", "postgres-snapshot-age"],
 }
 
 
@@ -508,7 +541,7 @@ def test_a_switched_off_group_is_state_absent_and_the_rest_present(switch: str, 
 def test_every_group_off_removes_every_alarm() -> None:
     result = alarms(**dict.fromkeys(SWITCHES, False), redis_node_count=0)
     assert {r["state"] for r in result} == {"absent"}
-    assert len(result) == 11
+    assert len(result) == 13  # fifteen less the two Redis members
 
 
 # ---- individual alarms ----------------------------------------------------------------------

@@ -59,6 +59,9 @@ SPEC_KEYS: dict[str, str] = {
     "redis_alarms": "switch of the Redis memory alarms",
     "redis_node_count": "members of the Redis replication group",
     "redis_memory_threshold": "% of maxmemory per Redis node",
+    "backup_alarms": "switch of the database backup alarms (restore lag, snapshot age)",
+    "backup_restore_lag_seconds": "seconds behind the present of the latest restorable time",
+    "backup_snapshot_age_hours": "hours since the newest snapshot",
 }
 
 _GB = 1024**3
@@ -212,7 +215,8 @@ def monitoring_alarms(spec: Mapping[str, Any]) -> list[dict[str, Any]]:
 
     ECS CPU and memory per service, the load balancer's 5XX rate (metric math), response time and
     unhealthy hosts, PostgreSQL connections, free storage and CPU, the database connection
-    errors, and the memory of each Redis member, in that order. Each request names the topic as
+    errors, the memory of each Redis member, and the database's backup lag and snapshot age, in
+    that order. Each request names the topic as
     its ALARM and OK action, carries the tags plus ``Name`` (``purge_tags``), and is
     ``state: absent`` when its group is switched off; keys an alarm does not use are left out.
 
@@ -356,6 +360,31 @@ def monitoring_alarms(spec: Mapping[str, Any]) -> list[dict[str, Any]]:
              "evaluation_periods": 5, "comparison": "GreaterThanThreshold",
              "threshold": _float("redis_memory_threshold", memory),
              "treat_missing_data": "missing"})
+
+    # Backups (the plan's RPO of 15 minutes): RDS publishes no metric for them, so the scheduled
+    # backup check (playbooks/backup-check.yml, booking.aws.rds_backup_metrics) publishes the
+    # restore lag and the newest snapshot's age every 5 minutes. Missing data breaches: a check
+    # that stopped running is a backup nobody watches.
+    lag = _int("backup_restore_lag_seconds", spec["backup_restore_lag_seconds"])
+    add(f"{db}-restore-lag", "backup_alarms",
+        f"PostgreSQL {db}: the latest restorable time is more than {lag // 60} minutes behind"
+        " (transaction log backups stopped: a restore now would lose more than the RPO), or the"
+        " backup check has not reported for 15 minutes.",
+        {"namespace": _text("metric_namespace", spec["metric_namespace"]),
+         "metric_name": "RestoreLagSeconds", "dimensions": {"DBInstanceIdentifier": db},
+         "statistic": "Maximum", "period": 300, "evaluation_periods": 3,
+         "comparison": "GreaterThanThreshold", "threshold": float(lag),
+         "treat_missing_data": "breaching"})
+    hours = _float("backup_snapshot_age_hours", spec["backup_snapshot_age_hours"])
+    add(f"{db}-snapshot-age", "backup_alarms",
+        f"PostgreSQL {db}: no snapshot in the last {hours:g} hours (RDS takes one a day in the"
+        " backup window: snapshots are missing), or the backup check has not reported for"
+        " 15 minutes.",
+        {"namespace": _text("metric_namespace", spec["metric_namespace"]),
+         "metric_name": "SnapshotAgeSeconds", "dimensions": {"DBInstanceIdentifier": db},
+         "statistic": "Maximum", "period": 300, "evaluation_periods": 3,
+         "comparison": "GreaterThanThreshold", "threshold": hours * 3600,
+         "treat_missing_data": "breaching"})
     return requests
 
 
