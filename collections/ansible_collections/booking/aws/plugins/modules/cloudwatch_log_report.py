@@ -17,7 +17,7 @@ description:
     key I(key) (its value is the report).
   - The driver ships the last lines a moment after the task has stopped, so the module reads again
     for up to I(wait_seconds) until a report line is there; no report after that is not an error
-    (C(report) is null): the caller decides.
+    (C(report) is null) - the caller decides.
   - No collection module reads log events (C(amazon.aws.cloudwatchlogs_log_group_info) lists
     groups). Never changes anything.
 options:

@@ -9,7 +9,7 @@ DOCUMENTATION = r"""
 module: rds_backup_metrics
 short_description: Publish how far behind a DB instance's backups are (RPO) as CloudWatch metrics
 description:
-  - RDS publishes no metric for its backups: C(LatestRestorableTime) (how much data a
+  - RDS publishes no metric for its backups. C(LatestRestorableTime) (how much data a
     point-in-time restore would lose now) and the newest snapshot are only in the API. This
     module reads both and publishes them as two metrics in I(namespace) with the dimension
     C(DBInstanceIdentifier), for the monitoring role's alarms
