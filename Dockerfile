@@ -8,8 +8,9 @@
 #
 # Stages: builder (the venv, trimmed) -> static (collectstatic with the full venv) and venv (the
 # venv without the apps' static/ folders) -> runtime (Python, the trimmed venv, the app, the
-# collected static files). The image runs with a read-only root file system (ECS:
-# readonlyRootFilesystem, a writable volume on /tmp): nothing at run time writes outside /tmp
+# collected static files); pgclient (pg_dump, pg_restore and their libraries) -> runtime. The
+# image runs with a read-only root file system (ECS: readonlyRootFilesystem, a writable volume
+# on /tmp): nothing at run time writes outside /tmp
 # and /dev/shm (gunicorn's heartbeat files). XDG_RUNTIME_DIR=/tmp puts gunicorn's control
 # socket (gunicornc, gunicorn >= 25.1) in /tmp; its default, ~/.gunicorn, is /app/.gunicorn.
 # /tmp is declared a VOLUME, root-owned with mode 1777: see the runtime stage.
@@ -91,6 +92,30 @@ RUN DJANGO_SECRET_KEY=dummy python manage.py collectstatic --noinput -v 0 \
 FROM builder AS venv
 RUN find /opt/venv/lib/python3*/site-packages -type d -name static -prune -exec rm -rf {} +
 
+# --- pgclient: pg_dump and pg_restore for manage.py import_database (docs/cutover.md) -------
+# Debian bookworm's postgresql-client-15 (pg_dump must be at least the source server's major
+# version; the RDS target runs 15). Installed whole it would bring Perl (its pg_wrapper scripts,
+# about 50 MB); the runtime takes only the two programs and the shared libraries the runtime
+# does not have already (libpq and its Kerberos, LDAP and GnuTLS dependencies), into
+# /usr/local/bin and /usr/local/lib. This stage first installs what the runtime stage installs
+# on the same base, so that "does not have already" is the runtime's view.
+FROM ${BASE_IMAGE} AS pgclient
+SHELL ["/bin/bash", "-o", "pipefail", "-c"]
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && if [ ! -x /usr/local/bin/python3 ]; then \
+         apt-get install -y --no-install-recommends python3; \
+       fi \
+    && ldconfig && ldconfig -p | awk 'NR > 1 {print $1}' | sort -u > /tmp/libraries-before \
+    && apt-get install -y --no-install-recommends postgresql-client-15 \
+    && mkdir -p /out/bin /out/lib \
+    && cp /usr/lib/postgresql/15/bin/pg_dump /usr/lib/postgresql/15/bin/pg_restore /out/bin/ \
+    && ldd /out/bin/pg_dump /out/bin/pg_restore | awk '$2 == "=>" && $3 ~ /^\// {print $1, $3}' \
+       | sort -u | while read -r soname path; do \
+           if ! grep -qxF "$soname" /tmp/libraries-before; then cp -L "$path" /out/lib/; fi; \
+         done \
+    && rm -rf /var/lib/apt/lists/*
+
 # --- runtime: Python and the venv; no compilers ---------------------------------------------
 FROM ${BASE_IMAGE} AS runtime
 
@@ -123,6 +148,8 @@ RUN missing=""; \
     && chmod 1777 /tmp
 
 COPY --from=venv /opt/venv /opt/venv
+COPY --from=pgclient /out/bin/ /usr/local/bin/
+COPY --from=pgclient /out/lib/ /usr/local/lib/
 WORKDIR /app
 # Code and static files stay root-owned: the app user reads them and writes nothing here.
 COPY app/ /app/
@@ -132,7 +159,10 @@ COPY --from=static /app/staticfiles /app/staticfiles
 # Dramatiq worker and its tasks, migrations; and every extension module (a stripped one that no
 # longer loads fails here). The rest (twilio's API client, on the worker's first SMS) compiles
 # in memory when first imported: at run time nothing may write byte code (read-only root).
-RUN export DJANGO_SECRET_KEY=dummy PYTHONDONTWRITEBYTECODE= \
+# ldconfig: the PostgreSQL client's libraries in /usr/local/lib (ld.so.conf has it, the cache
+# must list them); pg_dump and pg_restore must start (a missing library fails the build).
+RUN ldconfig && pg_dump --version && pg_restore --version \
+    && export DJANGO_SECRET_KEY=dummy PYTHONDONTWRITEBYTECODE= \
     && python manage.py check -v 0 \
     && python -c "import booking_api.wsgi, django.db.backends.postgresql.base, \
 gunicorn.app.wsgiapp, gunicorn.workers.gthread, gunicorn.glogging, dramatiq.cli, \
@@ -178,4 +208,5 @@ HEALTHCHECK --interval=30s --timeout=3s --start-period=40s --retries=3 \
 # each overridable by GUNICORN_* variables.
 # Worker:     python manage.py rundramatiq --processes 1 --threads 4
 # Migrations: python manage.py migrate --noinput
+# Data import: python manage.py import_database (pg_dump/pg_restore; playbooks/migrate-data.yml)
 CMD ["gunicorn", "--config", "gunicorn.conf.py", "booking_api.wsgi:application"]

@@ -65,6 +65,8 @@ INSTALLED_APPS = [
     "appointment",
     "notification",
     "flag",
+    "dataimport",
+    "recovery",
 ]
 
 MIDDLEWARE = [

@@ -30,3 +30,6 @@ STORAGES = {
     **STORAGES,  # noqa: F405
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# manage.py check_recovery connects to a restored copy as the alias "recovery" (the default's
+# settings, another host). Declared here, mirroring the test database, so that tests may allow it.
+DATABASES["recovery"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}  # noqa: F405
