@@ -56,7 +56,7 @@ PYTHON312 ?= $(shell for p in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python
 	"$$p" -c 'import sys; assert sys.version_info[:2] == (3, 12)' >/dev/null 2>&1 \
 	&& { echo "$$p"; break; }; done)
 
-.PHONY: help setup lock site verify check deploy rollback run-command teardown cost security lock-security emulator-up emulator-down emulator-reset emulator-url \
+.PHONY: help setup lock site verify check deploy rollback restore run-command backup-check dr-drill migrate-data teardown cost security lock-security emulator-up emulator-down emulator-reset emulator-url \
 	lint test test-unit test-beside-unit test-molecule test-app app-setup services-up run-app down clean \
 	container-setup image registry-up registry-down lint-container test-container \
 	bench-api bench-container bench-real-release bench-release-strategies bench-provision bench-critical-path bench-release bench-fresh-site
@@ -145,6 +145,19 @@ run-command: setup ## Run a one-off command in the current release: make run-com
 	ansible-playbook playbooks/run-command.yml -i $(INVENTORY) \
 		-e '{"release_command": $(shell python3 -c 'import json, shlex, sys; print(json.dumps(shlex.split(sys.argv[1])))' "$(CMD)")}' $(ARGS)
 
+# Copy the database at the vault's vault_booking_migration_source_url into the environment's
+# (playbooks/migrate-data.yml, docs/cutover.md); FORCE=1 drops the target's data first.
+FORCE ?=
+migrate-data: setup ## Copy the legacy database in (pg_dump/pg_restore in a task): make migrate-data [FORCE=1] [CONFIRM=prod]
+	ansible-playbook playbooks/migrate-data.yml -i $(INVENTORY) $(if $(FORCE),-e force=true) \
+		$(if $(CONFIRM),-e migrate_data_confirm=$(CONFIRM)) $(ARGS)
+
+dr-drill: setup ## Disaster-recovery drill: restore the latest restorable time into a scratch instance, check it, report RPO/RTO (bench/dr-drills/), delete it
+	ansible-playbook playbooks/dr-drill.yml -i $(INVENTORY) $(ARGS)
+
+backup-check: setup ## Publish the database's backup lag (RPO) and snapshot age for the backup alarms (AWX runs it every 5 minutes)
+	ansible-playbook playbooks/backup-check.yml -i $(INVENTORY) $(ARGS)
+
 cost: setup ## Monthly cost estimate of staging and production, line by line (no AWS call)
 	@python tools/cost_report.py
 
@@ -158,6 +171,18 @@ rollback: setup emulator-up registry-up ## Roll back to the previous release (or
 CONFIRM ?=
 teardown: setup emulator-up ## Remove the environment in reverse order (CONFIRM=<env> for prod)
 	ansible-playbook playbooks/teardown.yml -i $(INVENTORY) $(if $(CONFIRM),-e teardown_confirm=$(CONFIRM)) $(ARGS)
+
+# Restore the database into a new instance and switch the environment to it (playbooks/restore.yml):
+# TIME=<ISO 8601> (default: the latest restorable time) or SNAPSHOT=<id>; the replaced instance is
+# kept as <prefix>-postgres-pre-restore-<stamp> until DROP_OLD=true (alone: only that). CONFIRM=
+# as for teardown. Then new tasks of the current release, connected to the restored database.
+TIME ?=
+SNAPSHOT ?=
+DROP_OLD ?=
+restore: setup emulator-up registry-up ## Restore the database (TIME=<ISO 8601> or SNAPSHOT=<id>; DROP_OLD=true; CONFIRM=<env> for prod)
+	ansible-playbook playbooks/restore.yml -i $(INVENTORY) $(if $(TIME),-e restore_time=$(TIME)) \
+		$(if $(SNAPSHOT),-e restore_snapshot=$(SNAPSHOT)) $(if $(DROP_OLD),-e restore_drop_old=$(DROP_OLD)) \
+		$(if $(CONFIRM),-e restore_confirm=$(CONFIRM)) $(ARGS)
 
 check: setup emulator-up registry-up ## Dry-run site.yml with --check --diff
 	ansible-playbook site.yml -i $(INVENTORY) --check --diff $(ARGS)

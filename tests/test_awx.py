@@ -19,6 +19,8 @@ RELEASE_VARS = (REPO / "group_vars/all/release.yml").read_text()
 # The release role entry point behind each playbook.
 ENTRY_POINTS = {"playbooks/deploy.yml": "main", "playbooks/rollback.yml": "rollback"}
 TEARDOWN = yaml.safe_load((REPO / "playbooks/teardown.yml").read_text())[0]
+MIGRATE_DATA = yaml.safe_load((REPO / "playbooks/migrate-data.yml").read_text())[0]
+RESTORE = yaml.safe_load((REPO / "playbooks/restore.yml").read_text())[0]
 
 
 def _accepted(playbook: str) -> set[str]:
@@ -27,15 +29,40 @@ def _accepted(playbook: str) -> set[str]:
     switches its play declares and validates."""
     if playbook == "playbooks/teardown.yml":
         return {name for name in TEARDOWN["vars"] if name.startswith("teardown_")}
+    if playbook == "playbooks/migrate-data.yml":
+        spec = "ansible.builtin.validate_argument_spec"
+        [check] = [t for t in MIGRATE_DATA["tasks"] if spec in t]
+        return set(check[spec]["argument_spec"])
+    if playbook == "playbooks/restore.yml":
+        spec = "ansible.builtin.validate_argument_spec"
+        [check] = [t for t in RESTORE["tasks"] if spec in t]
+        return set(check[spec]["argument_spec"])
     options = set(RELEASE_SPECS[ENTRY_POINTS[playbook]]["options"])
     short = set(re.findall(r"\{\{\s*([a-z_]+)\s*\|", RELEASE_VARS))
     return options | (short - options)
 
 
 def test_every_template_runs_an_existing_playbook():
-    assert {t["name"] for t in TEMPLATES} == {"site", "deploy", "rollback", "teardown"}
+    assert {t["name"] for t in TEMPLATES} == {"site", "deploy", "rollback", "teardown",
+                                                "migrate-data", "restore", "dr-drill",
+                                                "backup-check"}
     for template in TEMPLATES:
         assert (REPO / template["playbook"]).is_file(), template["playbook"]
+
+
+def test_the_drill_runs_quarterly_and_the_backup_check_every_five_minutes():
+    """The plan's quarterly drill; the backup alarms treat 15 minutes without the check's
+    figures as breaching, so it must run well within that."""
+    schedules = {t["name"]: t["schedule"]["rrule"] for t in TEMPLATES if "schedule" in t}
+    assert set(schedules) == {"dr-drill", "backup-check"}
+    assert "FREQ=MONTHLY;INTERVAL=3" in schedules["dr-drill"]
+    assert "FREQ=MINUTELY;INTERVAL=5" in schedules["backup-check"]
+    for rrule in schedules.values():
+        assert re.fullmatch(r"DTSTART:\d{8}T\d{6}Z RRULE:FREQ=[A-Z]+;INTERVAL=\d+(;BYDAY=\w+)?",
+                            rrule), rrule
+    configure = (REPO / "awx/configure.yml").read_text()
+    assert "awx.awx.schedule:" in configure
+    assert "selectattr('schedule', 'defined')" in configure
 
 
 @pytest.mark.parametrize("template", [t for t in TEMPLATES if t["survey"]],

@@ -22,7 +22,10 @@ FAKE_PREFIX = "local-only-not-a-secret-"
 # ... but for the Twilio account SID and sender, which have the shape of Twilio's test credentials
 # (the emulator's Twilio stub answers for those only, as Twilio does: tools/twilio_stub.py).
 TWILIO_TEST_SHAPES = {"vault_booking_twilio_sid": r"AC[0-9a-f]{32}",
-                      "vault_booking_twilio_phone_number": r"\+15005550006"}
+                      "vault_booking_twilio_phone_number": r"\+15005550006",
+                      # ... and for the data migration's source URL, whose password is fake.
+                      "vault_booking_migration_source_url":
+                          r"postgres://legacy:local-only-not-a-secret-legacy@[a-z0-9.-]+:5432/legacy"}
 
 
 class _VaultLoader(yaml.SafeLoader):
@@ -44,7 +47,7 @@ def vault_values() -> dict[str, str]:
     vault = VaultLib([("local", VaultSecret(password))])
     raw = _vault_ciphertexts()
     values = {name: vault.decrypt(ciphertext).decode() for name, ciphertext in raw.items()}
-    assert len(values) == 6
+    assert len(values) == 7
     assert all(v.startswith(FAKE_PREFIX) or re.fullmatch(TWILIO_TEST_SHAPES.get(n, "(?!)"), v)
                for n, v in values.items()), "the local vault must be fake"
     return values
@@ -80,10 +83,12 @@ def test_no_vault_value_appears_even_at_vvv(converged, vault_values):
 def test_parameters_hold_the_decrypted_vault_values(emulator, converged, vault_values):
     stored = _parameters(emulator.client)
     # The role's share of the registry; the database password and Redis token are the rds and
-    # elasticache roles' (inside the URLs they publish), not parameters of their own.
+    # elasticache roles' (inside the URLs they publish), not parameters of their own, and the
+    # migration's source URL is the data_migration role's (playbooks/migrate-data.yml).
     expected = {name.removeprefix("vault_booking_"): ("SecureString", value)
                 for name, value in vault_values.items()
-                if name not in ("vault_booking_db_password", "vault_booking_redis_auth_token")}
+                if name not in ("vault_booking_db_password", "vault_booking_redis_auth_token",
+                                "vault_booking_migration_source_url")}
     expected["allowed_hosts"] = (
         "String", "api.local.booking-api.example.com,localhost,127.0.0.1")
     assert stored == expected

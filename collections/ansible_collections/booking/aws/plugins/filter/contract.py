@@ -14,6 +14,9 @@ Filters:
 - ``app_settings(parameter_path)``: the registry of the app's settings in Parameter Store: which
   role writes each, which environment variable of the task definition reads it, whether it is
   secret.
+- ``migration_settings(parameter_path)``: the settings only the data migration's one-off task
+  reads (playbooks/migrate-data.yml): the source database's URL. Not in ``app_settings``, so the
+  web, worker and migrate task definitions never receive them.
 - ``served_names(host)``: Django's ALLOWED_HOSTS and CSRF trusted origins for the served name.
 - ``aws_arn(identity, service, region, resource)``: an ARN in the caller's partition and account.
 - ``parameter_arn(name, identity, region)``: the ARN of a parameter from its name.
@@ -40,6 +43,13 @@ _APP_SETTINGS: dict[str, tuple[str, str, bool, str]] = {
     "twilio_phone_number": ("TWILIO_PHONE_NUMBER", "secrets", True, "Twilio sender number"),
 }
 
+# name -> (environment variable, secret, description): read only by the data migration's task
+# (roles/data_migration), kept apart from the app's settings above.
+_MIGRATION_SETTINGS: dict[str, tuple[str, bool, str]] = {
+    "source_database_url": ("SOURCE_DATABASE_URL", True,
+                            "PostgreSQL URL of the database to copy in (data migration)"),
+}
+
 # The storage role's buckets: static files, media uploads, backups (and audit deliveries), logs.
 BUCKET_PARTS = ("static", "media", "backup", "logs")
 
@@ -59,6 +69,8 @@ def resource_names(prefix: str) -> dict[str, Any]:
     """The AWS names of the environment whose resources are named <prefix>-<part>."""
     prefix = _prefix(prefix)
     families = {part: f"{prefix}-{part}" for part in _TASK_FAMILIES}
+    # The data migration's one-off task (roles/data_migration): the teardown removes it too.
+    families["migrate_data"] = f"{prefix}-migrate-data"
     return {
         "prefix": prefix,
         "repository": prefix,
@@ -79,6 +91,14 @@ def resource_names(prefix: str) -> dict[str, Any]:
         "ecs_infrastructure_role": f"{prefix}-ecs-infrastructure",
         "web_acl": f"{prefix}-waf",
         "db_instance": f"{prefix}-postgres",
+        # playbooks/restore.yml (the rds role's `restore`): the restore is made as
+        # <this><UTC yyyymmddHHMMSS> and renamed to db_instance; the instance it replaces is
+        # renamed <pre-restore prefix><the same stamp> and kept until restore_drop_old.
+        "db_instance_restore_prefix": f"{prefix}-postgres-restore-",
+        "db_instance_pre_restore_prefix": f"{prefix}-postgres-pre-restore-",
+        # playbooks/dr-drill.yml: the scratch restore, <this><UTC yyyymmddHHMMSS>, deleted by
+        # the drill itself.
+        "db_instance_drill_prefix": f"{prefix}-postgres-drill-",
         "db_subnet_group": f"{prefix}-database",
         "redis_group": f"{prefix}-redis",
         "trail": f"{prefix}-trail",
@@ -122,6 +142,17 @@ def app_settings(parameter_path: str) -> dict[str, dict[str, Any]]:
         name: {"name": name, "parameter": f"{path}/{name}", "env": env, "writer": writer,
                "secret": secret, "description": description}
         for name, (env, writer, secret, description) in _APP_SETTINGS.items()
+    }
+
+
+def migration_settings(parameter_path: str) -> dict[str, dict[str, Any]]:
+    """The data migration's settings in Parameter Store, shaped as ``app_settings``' entries
+    (writer ``data_migration``), under <path>/migration/."""
+    path = app_settings(parameter_path)["database_url"]["parameter"].rsplit("/", 1)[0]
+    return {
+        name: {"name": name, "parameter": f"{path}/migration/{name}", "env": env,
+               "writer": "data_migration", "secret": secret, "description": description}
+        for name, (env, secret, description) in _MIGRATION_SETTINGS.items()
     }
 
 
@@ -199,6 +230,7 @@ class FilterModule:
             "redis_members": redis_members,
             "bucket_names": bucket_names,
             "app_settings": app_settings,
+            "migration_settings": migration_settings,
             "served_names": served_names,
             "aws_arn": aws_arn,
             "parameter_arn": parameter_arn,
