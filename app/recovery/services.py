@@ -19,7 +19,7 @@ from appointment.models import Appointment
 from django.core import checks
 from django.db import connections
 from django.db.migrations.executor import MigrationExecutor
-from django.db.utils import OperationalError
+from django.db.utils import ConnectionDoesNotExist, OperationalError
 from salon.models import Salon
 
 ALIAS = "recovery"
@@ -55,7 +55,8 @@ def use_restored_database(host: str, port: int | None = None) -> None:
     if port:
         settings["PORT"] = port
     settings["CONN_MAX_AGE"] = 0
-    with contextlib.suppress(AttributeError):  # a connection made with earlier settings goes
+    # A connection made with earlier settings goes; the production settings have no such alias.
+    with contextlib.suppress(ConnectionDoesNotExist, AttributeError):
         connections[ALIAS].close()
         del connections[ALIAS]
     connections.settings[ALIAS] = settings

@@ -51,6 +51,16 @@ def test_a_restored_database_that_serves_the_app_passes_with_its_counts(capsys):
     assert report["answered_at"].endswith("+00:00")
 
 
+def test_the_alias_is_made_where_the_settings_have_none(capsys):
+    """Production settings declare no "recovery" database (the test settings do, to allow it)."""
+    connections[ALIAS].close()
+    del connections[ALIAS]
+    del connections.settings[ALIAS]
+    call_command("check_recovery", host=connection.settings_dict["HOST"] or "127.0.0.1",
+                 timeout=10)
+    assert _report(capsys)["ok"] is True
+
+
 def test_a_database_that_never_answers_fails_with_the_reason(capsys):
     with pytest.raises(CommandError, match="did not answer within"):
         call_command("check_recovery", host="127.0.0.1", port=1, timeout=0.5)
