@@ -26,6 +26,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +38,7 @@ sys.path.insert(0, str(REPO / "tools"))
 import ecs_podman  # tools/, above
 import local_ca
 import local_net
-from harness import AnsibleRunner, PlaybookRun, RemoteEmulator, emulator_process
+from harness import AnsibleRunner, PlaybookRun, RemoteEmulator, emulator_process, local_vault_values
 
 pytestmark = pytest.mark.usefixtures("podman_ready")
 
@@ -45,9 +46,13 @@ PREFIX = "booking-api-local"
 CLUSTER = f"{PREFIX}-cluster"
 WEB = f"{PREFIX}-web"
 SERVED = "api.local.booking-api.example.com"
+DB = f"{PREFIX}-postgres"
+# The emulator's transaction log upload interval here (AWS: about 5 minutes, the default).
+LOG_UPLOAD_SECONDS = 5
 REAL_DATA_PLANE = {"BOOKING_EMULATOR_ECS_TASKS": "podman", "BOOKING_EMULATOR_RDS": "postgres",
                    "BOOKING_EMULATOR_ELASTICACHE": "redis", "BOOKING_EMULATOR_ELB": "proxy",
-                   "BOOKING_EMULATOR_TWILIO": "stub", "BOOKING_EMULATOR_STRICT": "off"}
+                   "BOOKING_EMULATOR_TWILIO": "stub", "BOOKING_EMULATOR_STRICT": "off",
+                   "BOOKING_EMULATOR_RDS_LOG_UPLOAD_SECONDS": str(LOG_UPLOAD_SECONDS)}
 
 
 class Stack:
@@ -444,3 +449,191 @@ def test_a_canary_whose_alarm_fires_during_the_bake_is_rolled_back_by_ecs(stack)
     assert alarm in run.output  # the reason names the alarm
     assert get("/health/")[1]["revision"] == serving
     assert _record_tag(stack) == recorded
+
+
+# --- data (issue 19): a legacy database moved in, a point-in-time restore, the DR drill -------
+# The environment's database is a real PostgreSQL whose WAL the emulator archives and "uploads"
+# every LOG_UPLOAD_SECONDS (AWS: about 5 minutes), so LatestRestorableTime trails by that much.
+
+def _customer_token() -> str:
+    status, body = request("POST", "/_allauth/app/v1/auth/login",
+                           {"email": "customer@example.com", "password": "demo-password-123"})
+    assert status == 200, body
+    return body["meta"]["access_token"]
+
+
+def request(method: str, path: str, body: dict | None = None, token: str = "",
+            headers: dict | None = None) -> tuple[int, Any]:
+    """Any call to https://<served name><path> through the local load balancer."""
+    sent = urllib.request.Request(f"https://{SERVED}{path}", method=method,
+                                  headers=dict(headers or {}))
+    if body is not None:
+        sent.data = json.dumps(body).encode()
+        sent.add_header("Content-Type", "application/json")
+    if token:
+        sent.add_header("Authorization", f"Bearer {token}")
+    context = ssl.create_default_context(cafile=str(local_ca.CA_CERT))
+    try:
+        with urllib.request.urlopen(sent, timeout=30, context=context) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")
+
+
+def _items(path: str, token: str = "") -> list[dict[str, Any]]:
+    """A list answer, paginated ({"results": [...]}) or not."""
+    status, body = request("GET", path, token=token)
+    assert status == 200, body
+    return body["results"] if isinstance(body, dict) else body
+
+
+def _book(token: str, count: int, key: str) -> list[int]:
+    """`count` appointments for the demo customer, in the next free slots; their IDs."""
+    salon = next(s for s in _items("/api/salons/") if s["name"] == "Demo Salon Berlin")
+    haircut = next(s for s in _items(f"/api/salons/{salon['id']}/services/")
+                   if s["name"] == "Haircut")
+    booked: list[int] = []
+    for days in range(1, 30):
+        day = (datetime.now(UTC) + timedelta(days=days)).date().isoformat()
+        status, slots = request(
+            "GET", f"/api/salons/{salon['id']}/availability?service={haircut['id']}&date={day}")
+        assert status == 200, slots
+        for slot in slots:
+            status, body = request(
+                "POST", "/api/appointments/", {"salon": salon["id"], "service": haircut["id"],
+                                               "staff": slot["staff_ids"][0],
+                                               "starts_at": slot["start"]},
+                token=token, headers={"Idempotency-Key": f"{key}-{len(booked)}"})
+            if status == 409:  # taken meanwhile (an earlier test's booking): the next slot
+                continue
+            assert status == 201, body
+            booked.append(body["id"])
+            if len(booked) == count:
+                return booked
+    raise AssertionError(f"only {len(booked)} free slots in 30 days")
+
+
+def _appointment_ids(token: str) -> set[int]:
+    return {appointment["id"] for appointment in _items("/api/appointments/?page_size=100", token)}
+
+
+def _db_instances(stack: Stack) -> list[str]:
+    return sorted(i["DBInstanceIdentifier"] for i in stack.emulator.client("rds")
+                  .describe_db_instances()["DBInstances"])
+
+
+def _wait_restorable(stack: Stack, moment: datetime) -> None:
+    """Until the environment's latest restorable time has passed `moment`."""
+    rds, deadline = stack.emulator.client("rds"), time.monotonic() + 4 * LOG_UPLOAD_SECONDS + 30
+    while rds.describe_db_instances(DBInstanceIdentifier=DB)["DBInstances"][0][
+            "LatestRestorableTime"] < moment:
+        assert time.monotonic() < deadline, "the latest restorable time did not advance"
+        time.sleep(1)
+
+
+def _psql(stack: Stack, instance: str, user: str, password: str,
+          sql: str) -> subprocess.CompletedProcess[str]:
+    """A statement on a DB instance's server, at its endpoint address, as its master user."""
+    endpoint = stack.emulator.client("rds").describe_db_instances(
+        DBInstanceIdentifier=instance)["DBInstances"][0]["Endpoint"]["Address"]
+    address = json.loads(urllib.request.urlopen(
+        f"{stack.emulator.url}/_emulator/endpoints", timeout=10).read())[endpoint]
+    return subprocess.run(["psql", f"postgresql://{user}@{address}:5432/booking", "-qAtc", sql],
+                          env={"PGPASSWORD": password, "PATH": "/usr/bin:/bin"},
+                          capture_output=True, text=True, timeout=30, check=False)
+
+
+def test_migrate_data_moves_a_legacy_database_in_and_the_api_serves_it(stack):
+    """A "legacy" PostgreSQL (a copy of this one, its salon renamed) copied over the environment's
+    database by playbooks/migrate-data.yml: refused while the target has data, then with
+    force=true the API serves the legacy data and the row counts match."""
+    rds = stack.emulator.client("rds")
+    rds.create_db_snapshot(DBInstanceIdentifier=DB, DBSnapshotIdentifier="legacy-seed")
+    rds.restore_db_instance_from_db_snapshot(DBInstanceIdentifier="legacy-postgres",
+                                             DBSnapshotIdentifier="legacy-seed")
+    legacy = rds.describe_db_instances(DBInstanceIdentifier="legacy-postgres")["DBInstances"][0]
+    password = local_vault_values()["vault_booking_db_password"]
+    user = legacy["MasterUsername"]
+    renamed = _psql(stack, "legacy-postgres", user, password, "UPDATE salon_salon SET name = "
+                    "'Legacy Salon Hamburg' WHERE name = 'Demo Salon Berlin'")
+    assert renamed.returncode == 0, renamed.stderr
+    source = (f"postgres://{legacy['MasterUsername']}:{password}@"
+              f"{legacy['Endpoint']['Address']}:5432/booking")
+
+    refused = stack.playbook("playbooks/migrate-data.yml",
+                             vault_booking_migration_source_url=source)
+    assert refused.rc != 0
+    assert "not empty" in refused.output, refused.output[-3000:]
+    assert password not in refused.output
+    copied = stack.playbook("playbooks/migrate-data.yml", force=True,
+                            vault_booking_migration_source_url=source)
+    assert copied.rc == 0, copied.explain()
+    assert password not in copied.output
+    counted = ("SELECT (SELECT count(*) FROM salon_salon), (SELECT count(*) FROM user_user), "
+               "(SELECT count(*) FROM appointment_appointment)")
+    legacy_counts = _psql(stack, "legacy-postgres", user, password, counted).stdout
+    assert _psql(stack, DB, user, password, counted).stdout == legacy_counts
+    names = {s["name"] for s in _items("/api/salons/")}
+    assert "Legacy Salon Hamburg" in names
+    assert "Demo Salon Berlin" not in names
+    # The next tests book at the demo salon again.
+    rds.delete_db_instance(DBInstanceIdentifier="legacy-postgres", SkipFinalSnapshot=True)
+    rds.delete_db_snapshot(DBSnapshotIdentifier="legacy-seed")
+    restored_name = stack.ansible.playbook("playbooks/run-command.yml", extra_vars={
+        "release_command": ["python", "manage.py", "shell", "-c",
+                            "from salon.models import Salon; Salon.objects.filter("
+                            "name='Legacy Salon Hamburg').update(name='Demo Salon Berlin')"]},
+        env={"BOOKING_EMULATOR_DATA_PLANE": "real", "REGISTRY_PORT": stack.port})
+    assert restored_name.rc == 0, restored_name.explain()
+
+
+def test_restore_to_a_noted_time_serves_exactly_the_appointments_booked_before_it(stack):
+    token = _customer_token()
+    before = set(_book(token, 2, "restore-before")) | _appointment_ids(token)
+    time.sleep(1.1)  # the noted time falls between the two bookings, to the second
+    noted = datetime.now(UTC).replace(microsecond=0)
+    time.sleep(1.1)
+    after = _book(token, 1, "restore-after")
+    assert _appointment_ids(token) == before | set(after)
+    _wait_restorable(stack, datetime.now(UTC))
+
+    run = stack.playbook("playbooks/restore.yml", restore_time=noted.isoformat())
+    assert run.rc == 0, run.explain()
+    assert _appointment_ids(_customer_token()) == before  # served through the load balancer
+    kept = [name for name in _db_instances(stack) if name.startswith(f"{DB}-pre-restore-")]
+    assert len(kept) == 1, _db_instances(stack)
+
+    dropped = stack.playbook("playbooks/restore.yml", restore_drop_old=True)
+    assert dropped.rc == 0, dropped.explain()
+    assert _db_instances(stack) == [DB]
+    snapshots = {s["DBSnapshotIdentifier"] for s in stack.emulator.client("rds")
+                 .describe_db_snapshots(SnapshotType="manual")["DBSnapshots"]}
+    assert any(name.startswith(f"{kept[0]}-final-") for name in snapshots), snapshots
+
+
+def test_the_dr_drill_reports_rpo_and_rto_and_leaves_nothing_behind(stack, tmp_path):
+    instances = _db_instances(stack)
+    reports = tmp_path / "dr-drills"
+    reports.mkdir()
+    first = stack.playbook("playbooks/dr-drill.yml", dr_drill_local_report_dir=str(reports))
+    assert first.rc == 0, first.explain()
+    [written] = list(reports.glob("*.json"))
+    report = json.loads(written.read_text())
+    assert report["ok"] is True, report
+    assert report["scratch_deleted"] is True
+    assert report["check"]["unapplied_migrations"] == []
+    assert report["check"]["salons"] >= 1
+    assert report["check"]["appointments_last_day"] >= 2  # the restore test's bookings
+    assert 0 <= report["rpo_seconds"] <= report["rpo_target_seconds"]
+    assert 0 < report["restore_seconds"] <= report["rto_seconds"] <= report["rto_target_seconds"]
+    assert _db_instances(stack) == instances
+
+    second = stack.playbook("playbooks/dr-drill.yml", dr_drill_local_report_dir=str(reports))
+    assert second.rc == 0, second.explain()
+    assert [p.name for p in reports.glob("*.json")] == [written.name]  # the day's report, again
+    assert json.loads(written.read_text())["started_at"] != report["started_at"]
+    assert _db_instances(stack) == instances
+    s3 = stack.emulator.client("s3")
+    bucket = next(b["Name"] for b in s3.list_buckets()["Buckets"] if "-backup-" in b["Name"])
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix="dr-drills/")["Contents"]]
+    assert keys == [f"dr-drills/{written.name}"]
