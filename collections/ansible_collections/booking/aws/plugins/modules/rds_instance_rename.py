@@ -68,39 +68,22 @@ instance:
 """
 
 import time
-from typing import Any
 
 try:
     import botocore
 except ImportError:
     pass  # handled by AnsibleAWSModule
 
-from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import (
     ansible_dict_to_boto3_tag_list,
     boto3_tag_list_to_ansible_dict,
 )
-
-
-def _describe(client: Any, identifier: str) -> dict[str, Any] | None:
-    try:
-        found = client.describe_db_instances(aws_retry=True, DBInstanceIdentifier=identifier)
-    except is_boto3_error_code("DBInstanceNotFound"):
-        return None
-    return found["DBInstances"][0]
-
-
-def _result(instance: dict[str, Any] | None) -> dict[str, Any]:
-    if not instance:
-        return {}
-    described = dict(instance)
-    tags = boto3_tag_list_to_ansible_dict(described.pop("TagList", []))
-    result = camel_dict_to_snake_dict(described)
-    result["tags"] = tags
-    return result
+from ansible_collections.booking.aws.plugins.module_utils.rds_instances import (
+    describe_instance,
+    instance_result,
+)
 
 
 def main() -> None:
@@ -120,7 +103,7 @@ def main() -> None:
     client = module.client("rds", retry_decorator=AWSRetry.jittered_backoff())
     changed = False
     try:
-        current, renamed = _describe(client, old), _describe(client, new)
+        current, renamed = describe_instance(client, old), describe_instance(client, new)
         if current is None and renamed is None:
             if module.check_mode:
                 module.exit_json(changed=True, instance={})
@@ -130,21 +113,21 @@ def main() -> None:
         if current is not None:
             changed = True
             if module.check_mode:
-                module.exit_json(changed=True, instance=_result(current))
+                module.exit_json(changed=True, instance=instance_result(current))
             client.modify_db_instance(aws_retry=True, DBInstanceIdentifier=old,
                                       NewDBInstanceIdentifier=new, ApplyImmediately=True)
         if p["wait"] and changed:
             deadline = time.monotonic() + p["wait_timeout"]
             while True:
-                renamed = _describe(client, new)
+                renamed = describe_instance(client, new)
                 if (renamed and renamed["DBInstanceStatus"] == "available"
-                        and _describe(client, old) is None):
+                        and describe_instance(client, old) is None):
                     break
                 if time.monotonic() > deadline:
                     status = renamed["DBInstanceStatus"] if renamed else "not found"
                     module.fail_json(msg=f"{new} is still {status} after {p['wait_timeout']} s")
                 time.sleep(p["poll_interval"])
-        renamed = _describe(client, new) or renamed
+        renamed = describe_instance(client, new) or renamed
         if renamed and p["add_tags"]:
             tags = boto3_tag_list_to_ansible_dict(renamed.get("TagList", []))
             missing = {k: str(v) for k, v in p["add_tags"].items() if tags.get(k) != str(v)}
@@ -154,11 +137,11 @@ def main() -> None:
                     client.add_tags_to_resource(aws_retry=True,
                                                 ResourceName=renamed["DBInstanceArn"],
                                                 Tags=ansible_dict_to_boto3_tag_list(missing))
-                    renamed = _describe(client, new) or renamed
+                    renamed = describe_instance(client, new) or renamed
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
         module.fail_json_aws(e, msg=f"Unable to rename DB instance {old} to {new}")
 
-    module.exit_json(changed=changed, instance=_result(renamed))
+    module.exit_json(changed=changed, instance=instance_result(renamed))
 
 
 if __name__ == "__main__":

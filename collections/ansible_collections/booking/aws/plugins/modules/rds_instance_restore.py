@@ -191,13 +191,15 @@ try:
 except ImportError:
     pass  # handled by AnsibleAWSModule
 
-from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import (
     ansible_dict_to_boto3_tag_list,
-    boto3_tag_list_to_ansible_dict,
+)
+from ansible_collections.booking.aws.plugins.module_utils.rds_instances import (
+    describe_instance,
+    instance_result,
 )
 
 # Module option -> API parameter, for what both restore calls take.
@@ -238,13 +240,6 @@ def _utc(value: Any) -> datetime | None:
     return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def _describe(client: Any, identifier: str) -> dict[str, Any] | None:
-    try:
-        found = client.describe_db_instances(aws_retry=True, DBInstanceIdentifier=identifier)
-    except is_boto3_error_code("DBInstanceNotFound"):
-        return None
-    return found["DBInstances"][0]
-
 
 def restore_window(client: Any, source: dict[str, Any]) -> tuple[datetime, datetime | None]:
     """(earliest, latest) restorable times of `source`: the automated backup's RestoreWindow
@@ -274,7 +269,7 @@ def restore_window(client: Any, source: dict[str, Any]) -> tuple[datetime, datet
 def _wait_available(module: AnsibleAWSModule, client: Any, identifier: str) -> dict[str, Any]:
     deadline = time.monotonic() + module.params["wait_timeout"]
     while True:
-        instance = _describe(client, identifier)
+        instance = describe_instance(client, identifier)
         if instance and instance["DBInstanceStatus"] == "available":
             return instance
         if time.monotonic() > deadline:
@@ -304,13 +299,6 @@ def modifications(instance: dict[str, Any], p: dict[str, Any]) -> dict[str, Any]
         wanted["PerformanceInsightsRetentionPeriod"] = p["performance_insights_retention_period"]
     return wanted
 
-
-def _result(instance: dict[str, Any]) -> dict[str, Any]:
-    described = dict(instance)
-    tags = boto3_tag_list_to_ansible_dict(described.pop("TagList", []))
-    result = camel_dict_to_snake_dict(described)
-    result["tags"] = tags
-    return result
 
 
 def main() -> None:
@@ -370,7 +358,7 @@ def main() -> None:
     result: dict[str, Any] = {}
     changed = False
     try:
-        instance = _describe(client, target)
+        instance = describe_instance(client, target)
         if instance is None:
             parameters: dict[str, Any] = {
                 api: p[option] for option, api in _RESTORE_PARAMETERS.items()
@@ -378,7 +366,7 @@ def main() -> None:
             if p["tags"]:
                 parameters["Tags"] = ansible_dict_to_boto3_tag_list(p["tags"])
             if point_in_time:
-                source = _describe(client, p["source_db_instance_identifier"])
+                source = describe_instance(client, p["source_db_instance_identifier"])
                 if source is None:
                     module.fail_json(msg=f"No DB instance {p['source_db_instance_identifier']} to "
                                          "restore from: nothing was changed")
@@ -430,11 +418,11 @@ def main() -> None:
                 instance = _wait_available(module, client, target)
         elif module.check_mode and modifications(instance, p):
             changed = True
-        instance = _describe(client, target) or instance
+        instance = describe_instance(client, target) or instance
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
         module.fail_json_aws(e, msg=f"Unable to restore DB instance {target}")
 
-    module.exit_json(changed=changed, instance=_result(instance), **result)
+    module.exit_json(changed=changed, instance=instance_result(instance), **result)
 
 
 if __name__ == "__main__":
