@@ -268,7 +268,7 @@ down: emulator-down ## Stop every local service the Makefile started
 
 # --- Container image (Dockerfile): podman on the project's own image store (.run/containers) with
 # tools/container/containers.conf; see docs/container-image.md.
-# The loopback registry's port (5000 is the emulator's, 5101-5111 molecule's).
+# The loopback registry's port (5000 is the emulator's, 5101-5121 molecule's).
 REGISTRY_PORT ?= 5002
 export REGISTRY_PORT
 
