@@ -36,7 +36,8 @@ def test_dockerfile_contract():
     assert re.search(r"^ARG BASE_IMAGE=python:3\.11-slim$", DOCKERFILE, re.MULTILINE)
     froms = re.findall(r"^FROM (\S+) AS (\S+)$", DOCKERFILE, re.MULTILINE)
     assert froms == [("${BASE_IMAGE}", "builder"), ("builder", "static"), ("builder", "venv"),
-                     ("${BASE_IMAGE}", "runtime")], "builder and runtime build on BASE_IMAGE"
+                     ("${BASE_IMAGE}", "pgclient"), ("${BASE_IMAGE}", "runtime")], (
+        "builder, the PostgreSQL client's stage and runtime build on BASE_IMAGE")
     runtime = DOCKERFILE.split("AS runtime", 1)[1]
     # Read-only root at run time: no byte code written, gunicorn's control socket in /tmp.
     assert "PYTHONDONTWRITEBYTECODE=1" in runtime
