@@ -56,7 +56,7 @@ PYTHON312 ?= $(shell for p in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python
 	"$$p" -c 'import sys; assert sys.version_info[:2] == (3, 12)' >/dev/null 2>&1 \
 	&& { echo "$$p"; break; }; done)
 
-.PHONY: help setup lock site verify check deploy rollback restore run-command backup-check dr-drill migrate-data teardown cost security lock-security emulator-up emulator-down emulator-reset emulator-url \
+.PHONY: help setup lock site verify check deploy rollback restore run-command status logs exec backup-check dr-drill migrate-data teardown cost security lock-security emulator-up emulator-down emulator-reset emulator-url \
 	lint test test-unit test-beside-unit test-molecule test-app app-setup services-up run-app down clean \
 	container-setup image registry-up registry-down lint-container test-container \
 	bench-api bench-container bench-real-release bench-release-strategies bench-provision bench-critical-path bench-release bench-fresh-site
@@ -151,6 +151,22 @@ FORCE ?=
 migrate-data: setup ## Copy the legacy database in (pg_dump/pg_restore in a task): make migrate-data [FORCE=1] [CONFIRM=prod]
 	ansible-playbook playbooks/migrate-data.yml -i $(INVENTORY) $(if $(FORCE),-e force=true) \
 		$(if $(CONFIRM),-e migrate_data_confirm=$(CONFIRM)) $(ARGS)
+
+status: setup ## What runs: the release, each service's tasks, deployments and events, target health, alarms in ALARM, the database and Redis
+	ansible-playbook playbooks/status.yml -i $(INVENTORY) $(ARGS)
+
+SERVICE ?=
+SINCE ?= 10m
+logs: setup ## The latest log lines from CloudWatch Logs: make logs [SERVICE=web|worker|migrate] [SINCE=10m]
+	ansible-playbook playbooks/logs.yml -i $(INVENTORY) -e logs_since=$(SINCE) $(if $(SERVICE),-e logs_service=$(SERVICE)) $(ARGS)
+
+exec: setup ## A command in a running task, on the terminal: make exec SERVICE=web CMD='python manage.py shell' (ECS Exec on AWS, podman locally)
+	@test -n "$(CMD)" || { echo "usage: make exec [SERVICE=web|worker] CMD='<command>'" >&2; exit 2; }
+	@mkdir -p .run
+	@ansible-playbook playbooks/exec.yml -i $(INVENTORY) -e exec_service=$(or $(SERVICE),web) \
+		-e exec_target_file=$(CURDIR)/.run/exec-target.json $(ARGS) > .run/exec-target.log \
+		|| { cat .run/exec-target.log; exit 2; }
+	@python tools/ecs_exec.py .run/exec-target.json "$(CMD)"
 
 dr-drill: setup ## Disaster-recovery drill: restore the latest restorable time into a scratch instance, check it, report RPO/RTO (bench/dr-drills/), delete it
 	ansible-playbook playbooks/dr-drill.yml -i $(INVENTORY) $(ARGS)
