@@ -52,3 +52,32 @@ def test_another_live_emulator_serving_a_name_is_found(hosts):
     assert local_net.other_emulators_serving("live.example") == [LIVE]
     assert local_net.other_emulators_serving("stale.example") == []
     assert local_net.other_emulators_serving("unknown.example") == []
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="makes bridges on the host (ip link): root only")
+def test_a_bridge_podman_left_on_a_subnet_is_removed_before_its_network_is_made_again():
+    """A removed network's bridge kept the subnet's gateway address: podman refused to create the
+    network again ("subnet ... is already used on the host") and a one-off task failed to start.
+    Only a podman bridge without ports in that subnet goes."""
+    import ipaddress
+    import subprocess
+
+    def ip(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["ip", *args], capture_output=True, text=True, check=False)
+
+    made = {"podman97": "10.0.97.1/24", "podman98": "10.0.98.1/24", "podman99": "10.0.97.129/25"}
+    try:
+        for bridge, address in made.items():
+            assert ip("link", "add", bridge, "type", "bridge").returncode == 0
+            ip("addr", "add", address, "dev", bridge)
+        assert ip("link", "add", "booking-v99", "type", "veth", "peer", "name",
+                  "booking-w99").returncode == 0
+        assert ip("link", "set", "booking-v99", "master", "podman99").returncode == 0  # a port
+
+        local_net._remove_stale_bridges(ipaddress.ip_network("10.0.97.0/24"))
+
+        left = {bridge for bridge in made if ip("link", "show", bridge).returncode == 0}
+        assert left == {"podman98", "podman99"}  # another subnet; a bridge in use
+    finally:
+        for interface in [*made, "booking-v99"]:  # the veth's peer goes with it
+            ip("link", "del", interface)

@@ -114,6 +114,7 @@ def subnet_network(cidr: str, podman: list[str]) -> str:
         if subprocess.run([*podman, "network", "exists", name], capture_output=True,
                           check=False).returncode == 0:
             return name
+        _remove_stale_bridges(subnet)
         created = subprocess.run(
             [*podman, "network", "create", "--subnet", cidr, "--gateway",
              str(subnet.network_address + 1), "--disable-dns", name],
@@ -121,6 +122,24 @@ def subnet_network(cidr: str, podman: list[str]) -> str:
     if created.returncode != 0:
         raise LocalNetError(f"podman network create {name}: {created.stderr.strip()}")
     return name
+
+
+def _remove_stale_bridges(subnet: ipaddress.IPv4Network | ipaddress.IPv6Network) -> None:
+    """Bridges podman left on the host with an address in `subnet` and no port: a removed
+    network's (seen after a run of two stacks side by side, 2026-12-07). podman then refuses to
+    create the subnet's network again ("subnet ... is already used on the host"), and a task
+    would fail to start. No podman network holds the subnet (the caller checked), so a podman
+    bridge that still does is left over."""
+    shown = _ip("-4", "-o", "addr", "show")
+    for line in shown.stdout.splitlines():
+        fields = line.split()
+        if len(fields) < 4 or not fields[1].startswith("podman"):
+            continue
+        interface, address = fields[1], fields[3]
+        ports = Path("/sys/class/net") / interface / "brif"
+        if (ipaddress.ip_interface(address).ip in subnet and ports.is_dir()
+                and not any(ports.iterdir())):
+            _ip("link", "del", interface)
 
 
 def remove_networks(podman: list[str]) -> None:
