@@ -25,6 +25,10 @@ from typing import Any
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible_collections.booking.aws.plugins.filter.contract import redis_members, resource_names
+from ansible_collections.booking.aws.plugins.module_utils.rds_instances import (
+    RESTORE_LAG_METRIC,
+    SNAPSHOT_AGE_METRIC,
+)
 
 # The spec of monitoring_alarms: each key is the role input of the same name without the
 # `monitoring_` prefix, except those marked * (what the role's tasks found, or an internal name).
@@ -365,26 +369,26 @@ def monitoring_alarms(spec: Mapping[str, Any]) -> list[dict[str, Any]]:
     # backup check (playbooks/backup-check.yml, booking.aws.rds_backup_metrics) publishes the
     # restore lag and the newest snapshot's age every 5 minutes. Missing data breaches: a check
     # that stopped running is a backup nobody watches.
+    def backup(metric: str, threshold: float) -> dict[str, Any]:
+        """A 15-minute alarm (three 5-minute periods) on one of the backup check's metrics."""
+        return {"namespace": _text("metric_namespace", spec["metric_namespace"]),
+                "metric_name": metric, "dimensions": {"DBInstanceIdentifier": db},
+                "statistic": "Maximum", "period": 300, "evaluation_periods": 3,
+                "comparison": "GreaterThanThreshold", "threshold": threshold,
+                "treat_missing_data": "breaching"}
+
     lag = _int("backup_restore_lag_seconds", spec["backup_restore_lag_seconds"])
     add(f"{db}-restore-lag", "backup_alarms",
         f"PostgreSQL {db}: the latest restorable time is more than {lag // 60} minutes behind"
         " (transaction log backups stopped: a restore now would lose more than the RPO), or the"
         " backup check has not reported for 15 minutes.",
-        {"namespace": _text("metric_namespace", spec["metric_namespace"]),
-         "metric_name": "RestoreLagSeconds", "dimensions": {"DBInstanceIdentifier": db},
-         "statistic": "Maximum", "period": 300, "evaluation_periods": 3,
-         "comparison": "GreaterThanThreshold", "threshold": float(lag),
-         "treat_missing_data": "breaching"})
+        backup(RESTORE_LAG_METRIC, float(lag)))
     hours = _float("backup_snapshot_age_hours", spec["backup_snapshot_age_hours"])
     add(f"{db}-snapshot-age", "backup_alarms",
         f"PostgreSQL {db}: no snapshot in the last {hours:g} hours (RDS takes one a day in the"
         " backup window: snapshots are missing), or the backup check has not reported for"
         " 15 minutes.",
-        {"namespace": _text("metric_namespace", spec["metric_namespace"]),
-         "metric_name": "SnapshotAgeSeconds", "dimensions": {"DBInstanceIdentifier": db},
-         "statistic": "Maximum", "period": 300, "evaluation_periods": 3,
-         "comparison": "GreaterThanThreshold", "threshold": hours * 3600,
-         "treat_missing_data": "breaching"})
+        backup(SNAPSHOT_AGE_METRIC, hours * 3600))
     return requests
 
 

@@ -77,9 +77,10 @@ except ImportError:
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
-
-RESTORE_LAG = "RestoreLagSeconds"
-SNAPSHOT_AGE = "SnapshotAgeSeconds"
+from ansible_collections.booking.aws.plugins.module_utils.rds_instances import (
+    RESTORE_LAG_METRIC,
+    SNAPSHOT_AGE_METRIC,
+)
 
 
 @AWSRetry.jittered_backoff()
@@ -145,9 +146,9 @@ def main() -> None:
             module.client("cloudwatch").put_metric_data(
                 Namespace=module.params["namespace"],
                 MetricData=[
-                    {"MetricName": RESTORE_LAG, "Dimensions": dimensions, "Timestamp": now,
+                    {"MetricName": RESTORE_LAG_METRIC, "Dimensions": dimensions, "Timestamp": now,
                      "Value": figures["restore_lag_seconds"], "Unit": "Seconds"},
-                    {"MetricName": SNAPSHOT_AGE, "Dimensions": dimensions, "Timestamp": now,
+                    {"MetricName": SNAPSHOT_AGE_METRIC, "Dimensions": dimensions, "Timestamp": now,
                      "Value": figures["snapshot_age_seconds"], "Unit": "Seconds"},
                 ])
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
