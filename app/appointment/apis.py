@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from booking_api.api import AwareDateTimeField, get_or_404
+from booking_api.schema import error_responses
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
@@ -13,6 +14,7 @@ from appointment import selectors, services
 from appointment.models import Appointment, AppointmentStatus
 
 
+# Output only: read-only fields are required in the schema (the API always sends them).
 class AppointmentSerializer(serializers.ModelSerializer):
     salon = serializers.PrimaryKeyRelatedField(read_only=True)
     staff = serializers.PrimaryKeyRelatedField(read_only=True)
@@ -36,6 +38,7 @@ class AppointmentSerializer(serializers.ModelSerializer):
             "created_at",
             "cancelled_at",
         ]
+        read_only_fields = fields
 
 
 class BookInputSerializer(serializers.Serializer):
@@ -67,10 +70,15 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
 )
 
 
+class AppointmentPagination(LimitOffsetPagination):
+    default_limit = 50
+    max_limit = 200
+
+
 class AppointmentListApi(APIView):
-    class Pagination(LimitOffsetPagination):
-        default_limit = 50
-        max_limit = 200
+    # On the view, not only instantiated in get(): drf-spectacular reads ``pagination_class``
+    # to document the count/next/previous/results envelope and the limit/offset parameters.
+    pagination_class = AppointmentPagination
 
     @extend_schema(
         parameters=[AppointmentFilterSerializer], responses=AppointmentSerializer(many=True)
@@ -79,14 +87,18 @@ class AppointmentListApi(APIView):
         filters = AppointmentFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         qs = selectors.appointment_list(user=request.user, filters=filters.validated_data)
-        paginator = self.Pagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(qs, request, view=self)
         return paginator.get_paginated_response(AppointmentSerializer(page, many=True).data)
 
     @extend_schema(
         parameters=[IDEMPOTENCY_HEADER],
         request=BookInputSerializer,
-        responses={201: AppointmentSerializer, 200: AppointmentSerializer},
+        responses={
+            201: AppointmentSerializer,
+            200: AppointmentSerializer,
+            **error_responses(409, 422),
+        },
     )
     def post(self, request):
         data = BookInputSerializer(data=request.data)
@@ -125,7 +137,11 @@ class AppointmentDetailApi(APIView):
 
 
 class AppointmentCancelApi(APIView):
-    @extend_schema(request=None, responses=AppointmentSerializer)
+    @extend_schema(
+        request=None,
+        # 400: a customer past the salon's cancellation window.
+        responses={200: AppointmentSerializer, **error_responses(400, 403, 409)},
+    )
     def post(self, request, appointment_id: int):
         appointment = services.appointment_cancel(
             user=request.user, appointment=_visible(request, appointment_id)
@@ -134,7 +150,10 @@ class AppointmentCancelApi(APIView):
 
 
 class AppointmentRescheduleApi(APIView):
-    @extend_schema(request=RescheduleInputSerializer, responses=AppointmentSerializer)
+    @extend_schema(
+        request=RescheduleInputSerializer,
+        responses={200: AppointmentSerializer, **error_responses(403, 409)},
+    )
     def post(self, request, appointment_id: int):
         appointment = _visible(request, appointment_id)
         data = RescheduleInputSerializer(data=request.data)
@@ -148,8 +167,12 @@ class AppointmentRescheduleApi(APIView):
         return Response(AppointmentSerializer(appointment).data)
 
 
+# 400 for both: the appointment has not started yet.
+CLOSE_RESPONSES = {200: AppointmentSerializer, **error_responses(400, 403, 409)}
+
+
 class AppointmentCompleteApi(APIView):
-    @extend_schema(request=None, responses=AppointmentSerializer)
+    @extend_schema(request=None, responses=CLOSE_RESPONSES)
     def post(self, request, appointment_id: int):
         appointment = services.appointment_complete(
             user=request.user, appointment=_visible(request, appointment_id)
@@ -158,7 +181,7 @@ class AppointmentCompleteApi(APIView):
 
 
 class AppointmentNoShowApi(APIView):
-    @extend_schema(request=None, responses=AppointmentSerializer)
+    @extend_schema(request=None, responses=CLOSE_RESPONSES)
     def post(self, request, appointment_id: int):
         appointment = services.appointment_mark_no_show(
             user=request.user, appointment=_visible(request, appointment_id)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from booking_api.api import IsPlatformAdmin, get_or_404
+from booking_api.schema import error_responses
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -101,10 +102,14 @@ class FlagStatesApi(APIView):
         return Response(selectors.flag_states(user=request.user, salon=salon))
 
 
+# IsPlatformAdmin: 403 for anyone logged in who is not a platform admin.
+FORBIDDEN = error_responses(403)
+
+
 class FlagListApi(APIView):
     permission_classes = [IsPlatformAdmin]
 
-    @extend_schema(responses=FlagSerializer(many=True))
+    @extend_schema(responses={200: FlagSerializer(many=True), **FORBIDDEN})
     def get(self, request):
         return Response(FlagSerializer(selectors.flag_list(), many=True).data)
 
@@ -112,11 +117,11 @@ class FlagListApi(APIView):
 class FlagDetailApi(APIView):
     permission_classes = [IsPlatformAdmin]
 
-    @extend_schema(responses=FlagSerializer)
+    @extend_schema(responses={200: FlagSerializer, **FORBIDDEN})
     def get(self, request, name: str):
         return Response(FlagSerializer(get_or_404(selectors.flag_get(name))).data)
 
-    @extend_schema(request=FlagUpdateSerializer, responses=FlagSerializer)
+    @extend_schema(request=FlagUpdateSerializer, responses={200: FlagSerializer, **FORBIDDEN})
     def patch(self, request, name: str):
         flag = get_or_404(selectors.flag_get(name))
         data = FlagUpdateSerializer(data=request.data)

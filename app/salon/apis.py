@@ -6,6 +6,7 @@ from address.models import Address
 from appointment.availability_cache import AvailabilityCacheLookup
 from appointment.selectors import availability_cached
 from booking_api.api import AwareDateTimeField, ReadAnyWriteAuthenticated, get_or_404
+from booking_api.schema import error_responses
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
@@ -20,11 +21,15 @@ from salon.permissions import can_edit_staff_schedule
 
 # --- Serializers ----------------------------------------------------------------------------
 
+# The ModelSerializers here only ever serialize output: all their fields are read-only, so the
+# schema marks every field as always sent (required), not as optional for clients to omit.
+
 
 class AddressSerializer(serializers.ModelSerializer):
     class Meta:
         model = Address
         fields = ["line1", "line2", "city", "region", "postal_code", "country"]
+        read_only_fields = fields
 
 
 class AddressInputSerializer(serializers.Serializer):
@@ -54,6 +59,7 @@ class SalonSerializer(serializers.ModelSerializer):
             "cancellation_window_minutes",
             "is_active",
         ]
+        read_only_fields = fields
 
 
 class SalonInputSerializer(serializers.Serializer):
@@ -74,6 +80,7 @@ class OpeningHoursSerializer(serializers.ModelSerializer):
     class Meta:
         model = OpeningHours
         fields = ["id", "weekday", "opens", "closes"]
+        read_only_fields = fields
 
 
 class _HoursInput(serializers.Serializer):
@@ -106,12 +113,14 @@ class WorkingHoursSerializer(serializers.ModelSerializer):
     class Meta:
         model = WorkingHours
         fields = ["id", "weekday", "starts", "ends"]
+        read_only_fields = fields
 
 
 class ClosureSerializer(serializers.ModelSerializer):
     class Meta:
         model = Closure
         fields = ["id", "start_date", "end_date", "reason"]
+        read_only_fields = fields
 
 
 class ClosureInputSerializer(serializers.Serializer):
@@ -131,6 +140,7 @@ class StaffSerializer(serializers.ModelSerializer):
     class Meta:
         model = StaffMember
         fields = ["id", "display_name", "is_active", "working_hours"]
+        read_only_fields = fields
 
 
 class StaffInputSerializer(serializers.Serializer):
@@ -147,6 +157,7 @@ class TimeOffSerializer(serializers.ModelSerializer):
     class Meta:
         model = TimeOff
         fields = ["id", "starts_at", "ends_at", "reason"]
+        read_only_fields = fields
 
 
 class TimeOffInputSerializer(serializers.Serializer):
@@ -176,6 +187,7 @@ class ServiceSerializer(serializers.ModelSerializer):
             "staff",
             "is_active",
         ]
+        read_only_fields = fields
 
 
 class ServiceInputSerializer(serializers.Serializer):
@@ -205,6 +217,11 @@ class AvailabilityQuerySerializer(serializers.Serializer):
 
 # --- Views ----------------------------------------------------------------------------------
 
+# Every write below, and reading time off: only the salon's owner (or, for working hours and
+# time off, that staff member) may; anyone else logged in gets 403 (salon/permissions.py).
+FORBIDDEN = error_responses(403)
+NO_CONTENT = {204: None, **FORBIDDEN}
+
 
 def _salon(salon_id: int) -> Salon:
     return get_or_404(selectors.salon_get(salon_id))
@@ -221,7 +238,7 @@ class SalonListApi(APIView):
     def get(self, request):
         return Response(SalonSerializer(selectors.salon_list(), many=True).data)
 
-    @extend_schema(request=SalonInputSerializer, responses={201: SalonSerializer})
+    @extend_schema(request=SalonInputSerializer, responses={201: SalonSerializer, **FORBIDDEN})
     def post(self, request):
         data = SalonInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -236,7 +253,9 @@ class SalonDetailApi(APIView):
     def get(self, request, salon_id: int):
         return Response(SalonSerializer(_salon(salon_id)).data)
 
-    @extend_schema(request=SalonInputSerializer(partial=True), responses=SalonSerializer)
+    @extend_schema(
+        request=SalonInputSerializer(partial=True), responses={200: SalonSerializer, **FORBIDDEN}
+    )
     def patch(self, request, salon_id: int):
         salon = _salon(salon_id)
         data = SalonInputSerializer(data=request.data, partial=True)
@@ -253,7 +272,9 @@ class OpeningHoursListApi(APIView):
         hours = selectors.opening_hours_list(_salon(salon_id))
         return Response(OpeningHoursSerializer(hours, many=True).data)
 
-    @extend_schema(request=OpeningHoursInputSerializer, responses={201: OpeningHoursSerializer})
+    @extend_schema(
+        request=OpeningHoursInputSerializer, responses={201: OpeningHoursSerializer, **FORBIDDEN}
+    )
     def post(self, request, salon_id: int):
         salon = _salon(salon_id)
         data = OpeningHoursInputSerializer(data=request.data)
@@ -263,7 +284,7 @@ class OpeningHoursListApi(APIView):
 
 
 class OpeningHoursDetailApi(APIView):
-    @extend_schema(responses={204: None})
+    @extend_schema(responses=NO_CONTENT)
     def delete(self, request, salon_id: int, pk: int):
         hours = get_or_404(selectors.opening_hours_list(_salon(salon_id)).filter(pk=pk).first())
         services.opening_hours_delete(user=request.user, hours=hours)
@@ -277,7 +298,7 @@ class ClosureListApi(APIView):
     def get(self, request, salon_id: int):
         return Response(ClosureSerializer(selectors.closure_list(_salon(salon_id)), many=True).data)
 
-    @extend_schema(request=ClosureInputSerializer, responses={201: ClosureSerializer})
+    @extend_schema(request=ClosureInputSerializer, responses={201: ClosureSerializer, **FORBIDDEN})
     def post(self, request, salon_id: int):
         salon = _salon(salon_id)
         data = ClosureInputSerializer(data=request.data)
@@ -287,7 +308,7 @@ class ClosureListApi(APIView):
 
 
 class ClosureDetailApi(APIView):
-    @extend_schema(responses={204: None})
+    @extend_schema(responses=NO_CONTENT)
     def delete(self, request, salon_id: int, pk: int):
         closure = get_or_404(selectors.closure_list(_salon(salon_id)).filter(pk=pk).first())
         services.closure_delete(user=request.user, closure=closure)
@@ -301,7 +322,7 @@ class StaffListApi(APIView):
     def get(self, request, salon_id: int):
         return Response(StaffSerializer(selectors.staff_list(_salon(salon_id)), many=True).data)
 
-    @extend_schema(request=StaffInputSerializer, responses={201: StaffSerializer})
+    @extend_schema(request=StaffInputSerializer, responses={201: StaffSerializer, **FORBIDDEN})
     def post(self, request, salon_id: int):
         salon = _salon(salon_id)
         data = StaffInputSerializer(data=request.data)
@@ -317,7 +338,7 @@ class StaffDetailApi(APIView):
     def get(self, request, salon_id: int, staff_id: int):
         return Response(StaffSerializer(_staff(salon_id, staff_id)).data)
 
-    @extend_schema(request=StaffUpdateSerializer, responses=StaffSerializer)
+    @extend_schema(request=StaffUpdateSerializer, responses={200: StaffSerializer, **FORBIDDEN})
     def patch(self, request, salon_id: int, staff_id: int):
         staff = _staff(salon_id, staff_id)
         data = StaffUpdateSerializer(data=request.data)
@@ -334,7 +355,9 @@ class WorkingHoursListApi(APIView):
         hours = selectors.working_hours_list(_staff(salon_id, staff_id))
         return Response(WorkingHoursSerializer(hours, many=True).data)
 
-    @extend_schema(request=WorkingHoursInputSerializer, responses={201: WorkingHoursSerializer})
+    @extend_schema(
+        request=WorkingHoursInputSerializer, responses={201: WorkingHoursSerializer, **FORBIDDEN}
+    )
     def post(self, request, salon_id: int, staff_id: int):
         staff = _staff(salon_id, staff_id)
         data = WorkingHoursInputSerializer(data=request.data)
@@ -344,7 +367,7 @@ class WorkingHoursListApi(APIView):
 
 
 class WorkingHoursDetailApi(APIView):
-    @extend_schema(responses={204: None})
+    @extend_schema(responses=NO_CONTENT)
     def delete(self, request, salon_id: int, staff_id: int, pk: int):
         staff = _staff(salon_id, staff_id)
         hours = get_or_404(selectors.working_hours_list(staff).filter(pk=pk).first())
@@ -353,14 +376,14 @@ class WorkingHoursDetailApi(APIView):
 
 
 class TimeOffListApi(APIView):
-    @extend_schema(responses=TimeOffSerializer(many=True))
+    @extend_schema(responses={200: TimeOffSerializer(many=True), **FORBIDDEN})
     def get(self, request, salon_id: int, staff_id: int):
         staff = _staff(salon_id, staff_id)
         if not can_edit_staff_schedule(request.user, staff):
             raise PermissionDenied
         return Response(TimeOffSerializer(selectors.time_off_list(staff), many=True).data)
 
-    @extend_schema(request=TimeOffInputSerializer, responses={201: TimeOffSerializer})
+    @extend_schema(request=TimeOffInputSerializer, responses={201: TimeOffSerializer, **FORBIDDEN})
     def post(self, request, salon_id: int, staff_id: int):
         staff = _staff(salon_id, staff_id)
         data = TimeOffInputSerializer(data=request.data)
@@ -370,7 +393,7 @@ class TimeOffListApi(APIView):
 
 
 class TimeOffDetailApi(APIView):
-    @extend_schema(responses={204: None})
+    @extend_schema(responses=NO_CONTENT)
     def delete(self, request, salon_id: int, staff_id: int, pk: int):
         staff = _staff(salon_id, staff_id)
         time_off = get_or_404(selectors.time_off_list(staff).filter(pk=pk).first())
@@ -385,7 +408,7 @@ class ServiceListApi(APIView):
     def get(self, request, salon_id: int):
         return Response(ServiceSerializer(selectors.service_list(_salon(salon_id)), many=True).data)
 
-    @extend_schema(request=ServiceInputSerializer, responses={201: ServiceSerializer})
+    @extend_schema(request=ServiceInputSerializer, responses={201: ServiceSerializer, **FORBIDDEN})
     def post(self, request, salon_id: int):
         salon = _salon(salon_id)
         data = ServiceInputSerializer(data=request.data)
@@ -402,7 +425,10 @@ class ServiceDetailApi(APIView):
         service = get_or_404(selectors.service_get(_salon(salon_id), service_id))
         return Response(ServiceSerializer(service).data)
 
-    @extend_schema(request=ServiceInputSerializer(partial=True), responses=ServiceSerializer)
+    @extend_schema(
+        request=ServiceInputSerializer(partial=True),
+        responses={200: ServiceSerializer, **FORBIDDEN},
+    )
     def patch(self, request, salon_id: int, service_id: int):
         service = get_or_404(selectors.service_get(_salon(salon_id), service_id))
         data = ServiceInputSerializer(data=request.data, partial=True)

@@ -1,12 +1,15 @@
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from time import monotonic, sleep
 
 import dramatiq
 import pytest
+from django.core import signals
 from django.core.cache import cache
+from django.db import close_old_connections
 from rest_framework.test import APIClient
 from salon.models import Salon, Service, StaffMember
 from user.models import Role, User
@@ -58,6 +61,21 @@ def stub_worker():
     yield broker, worker
     worker.stop()
     broker.flush_all()
+
+
+@contextmanager
+def in_process_wsgi():
+    """Around calls to the WSGI app made directly (schemathesis, httpx's WSGI transport): each
+    request fires request_started/finished, whose close_old_connections would close the
+    connection holding the test's transaction. Django's test client disconnects it the same way
+    around each of its own requests (and reconnects it after: hence per call, not per test)."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        yield
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
 
 
 @pytest.fixture

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from booking_api.api import inline_serializer
+from booking_api.schema import error_responses
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -9,12 +11,14 @@ from user import services
 from user.models import User
 
 
+# Output only: read-only fields are required in the schema (the API always sends them).
 class MeSerializer(serializers.ModelSerializer):
     phone_verified = serializers.BooleanField(read_only=True)
 
     class Meta:
         model = User
         fields = ["id", "email", "first_name", "last_name", "phone", "phone_verified", "role"]
+        read_only_fields = fields
 
 
 class MeUpdateSerializer(serializers.Serializer):
@@ -44,7 +48,16 @@ class MeApi(APIView):
 
 
 class PhoneVerificationStartApi(APIView):
-    @extend_schema(request=PhoneStartSerializer, responses={202: None})
+    @extend_schema(
+        request=PhoneStartSerializer,
+        responses={
+            202: inline_serializer(
+                name="PhoneCodeSent", fields={"detail": serializers.CharField()}
+            ),
+            # A second code within RESEND_INTERVAL (user/services.py).
+            **error_responses(429),
+        },
+    )
     def post(self, request):
         data = PhoneStartSerializer(data=request.data)
         data.is_valid(raise_exception=True)
