@@ -6,7 +6,9 @@ no emulator: well under a second."""
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -81,3 +83,32 @@ def test_a_bridge_podman_left_on_a_subnet_is_removed_before_its_network_is_made_
     finally:
         for interface in [*made, "booking-v99"]:  # the veth's peer goes with it
             ip("link", "del", interface)
+
+
+def test_no_network_is_removed_between_another_emulators_lookup_and_its_container(tmp_path):
+    """remove_networks (an emulator stopping) waits for the machine lock that a task holds from
+    subnet_network to its `podman create`: the network cannot go in between ("network not
+    found": a task that never ran, two stacks side by side). Another process holds the lock
+    here, as the other emulator would; a fake podman records what is run."""
+    log = tmp_path / "podman.log"
+    podman = tmp_path / "podman"
+    podman.write_text(f"#!/bin/sh\necho \"$@\" >> {log}\n"
+                      "[ \"$1 $2\" = 'network ls' ] && echo booking-10-0-10-0-24\nexit 0\n")
+    podman.chmod(0o755)
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys, time; sys.path.insert(0, sys.argv[1]); import local_net\n"
+         "with local_net.machine_lock():\n    print('held', flush=True); time.sleep(2)",
+         str(Path(local_net.__file__).parent)], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "held"
+    started = time.monotonic()
+    local_net.remove_networks([str(podman)])
+    waited = time.monotonic() - started
+    holder.wait(timeout=10)
+    assert waited >= 1.0, f"removed while another emulator held the lock ({waited:.2f} s)"
+    assert "network rm booking-10-0-10-0-24" in log.read_text()
+
+
+def test_the_machine_lock_is_reentrant_within_a_thread():
+    with local_net.machine_lock(), local_net.machine_lock():
+        pass  # a second flock in the same thread would wait forever

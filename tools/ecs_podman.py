@@ -402,7 +402,7 @@ class PodmanTask:
                         self.health[name] = "UNHEALTHY"
 
     def _create(self, container: dict[str, Any], secrets: dict[str, str]) -> None:
-        args = ["create", "--name", self.names[container["name"]], *self._network(),
+        args = ["create", "--name", self.names[container["name"]],
                 "--label", f"{EMULATOR_LABEL}={os.getpid()}"]
         # The emulated endpoints resolve inside the container as on AWS (tools/local_net.py),
         # and the local CA is trusted as Amazon's CAs are on Fargate (tools/local_ca.py).
@@ -426,8 +426,11 @@ class PodmanTask:
         with tempfile.TemporaryDirectory(prefix="ecs-task-env-") as private:
             env_file = Path(private) / "env"  # the directory is 0700: only this user reads it
             env_file.write_text("".join(f"{k}={v}\n" for k, v in environment.items()))
-            created = podman(*args, "--env-file", str(env_file), container["image"],
-                             *(container.get("command") or []))
+            # The network and the container on it under the machine's lock: another emulator
+            # stopping removes the task networks no container uses (local_net.remove_networks).
+            with local_net.machine_lock():
+                created = podman(*args, *self._network(), "--env-file", str(env_file),
+                                 container["image"], *(container.get("command") or []))
         if created.returncode != 0:
             raise TaskFailedToStart(f"CannotCreateContainerError: {created.stderr.strip()}")
 
@@ -463,7 +466,8 @@ class PodmanTask:
             if path in declared:  # Fargate copies the image's content into the new volume
                 name = f"ecs-{self.id[:12]}-{mount['sourceVolume']}"
                 if ("volume", name) not in self._made:
-                    podman("volume", "create", name)
+                    podman("volume", "create", "--label", f"{EMULATOR_LABEL}={os.getpid()}",
+                           name)
                     self._made.append(("volume", name))
                 args += ["-v", f"{name}:{path}{suffix}"]
             else:  # an empty directory owned by root, 0755

@@ -50,13 +50,31 @@ class LocalNetError(RuntimeError):
     """The machine cannot give the data plane an address or a network."""
 
 
+_HELD = threading.local()  # how deep this thread is in machine_lock()
+
+
 @contextlib.contextmanager
-def _machine_lock() -> Iterator[None]:
-    with _LOCK_FILE.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+def machine_lock() -> Iterator[None]:
+    """The machine's lock on addresses and task networks, shared by every emulator on it.
+
+    Re-entrant within a thread (a flock on a second descriptor of the same file would wait for
+    the first); other threads and processes wait.
+    """
+    depth = getattr(_HELD, "depth", 0)
+    if depth:
+        _HELD.depth = depth + 1
         try:
             yield
         finally:
+            _HELD.depth = depth
+        return
+    with _LOCK_FILE.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        _HELD.depth = 1
+        try:
+            yield
+        finally:
+            _HELD.depth = 0
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
@@ -75,7 +93,7 @@ def endpoint_address() -> str:
     if os.geteuid() != 0:
         raise LocalNetError("the real data plane gives each endpoint an address on the loopback "
                             "interface (ip addr add): run it as root")
-    with _machine_lock():
+    with machine_lock():
         taken = _addresses_on_loopback()
         for host in ENDPOINT_RANGE.hosts():
             address = str(host)
@@ -107,10 +125,15 @@ def network_name(cidr: str) -> str:
 
 
 def subnet_network(cidr: str, podman: list[str]) -> str:
-    """The podman bridge network for a VPC subnet, created on first use; its name."""
+    """The podman bridge network for a VPC subnet, created on first use; its name.
+
+    Call it and create the container on the network under ``machine_lock()``: another emulator
+    stopping removes every task network no container uses (``remove_networks``), so in between
+    the network could go and the container fail to create ("network not found"; two stacks side
+    by side, as the container tests run them)."""
     name = network_name(cidr)
     subnet = ipaddress.ip_network(cidr)
-    with _machine_lock():
+    with machine_lock():
         if subprocess.run([*podman, "network", "exists", name], capture_output=True,
                           check=False).returncode == 0:
             return name
@@ -143,14 +166,19 @@ def _remove_stale_bridges(subnet: ipaddress.IPv4Network | ipaddress.IPv6Network)
 
 
 def remove_networks(podman: list[str]) -> None:
-    """Remove the subnets' networks that no container uses any more (the emulator stops)."""
-    listed = subprocess.run([*podman, "network", "ls", "--format", "{{.Name}}"],
-                            capture_output=True, text=True, timeout=60, check=False)
-    for name in listed.stdout.split():
-        if name.startswith("booking-") and name[8:9].isdigit():
-            # Refused while another emulator's containers are on it: that one removes it later.
-            subprocess.run([*podman, "network", "rm", name], capture_output=True, timeout=60,
-                           check=False)
+    """Remove the subnets' networks that no container uses any more (the emulator stops).
+
+    Under the machine lock, so never between another emulator's ``subnet_network`` and the
+    container it creates on that network."""
+    with machine_lock():
+        listed = subprocess.run([*podman, "network", "ls", "--format", "{{.Name}}"],
+                                capture_output=True, text=True, timeout=60, check=False)
+        for name in listed.stdout.split():
+            if name.startswith("booking-") and name[8:9].isdigit():
+                # Refused while another emulator's containers are on it: that one removes it
+                # later.
+                subprocess.run([*podman, "network", "rm", name], capture_output=True,
+                               timeout=60, check=False)
 
 
 class HostsFile:
@@ -180,7 +208,7 @@ class HostsFile:
                 self._write(wanted)
 
     def _write(self, entries: dict[str, str]) -> None:
-        with _machine_lock():
+        with machine_lock():
             try:
                 lines = self.PATH.read_text().splitlines()
             except FileNotFoundError:
