@@ -56,7 +56,7 @@ PYTHON312 ?= $(shell for p in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python
 	"$$p" -c 'import sys; assert sys.version_info[:2] == (3, 12)' >/dev/null 2>&1 \
 	&& { echo "$$p"; break; }; done)
 
-.PHONY: help setup lock site verify check deploy rollback restore run-command status logs exec backup-check dr-drill migrate-data teardown cost security lock-security emulator-up emulator-down emulator-reset emulator-url \
+.PHONY: help setup lock site verify check deploy diff rollback restore run-command status logs exec backup-check dr-drill migrate-data teardown cost security lock-security emulator-up emulator-down emulator-reset emulator-url \
 	lint test test-unit test-beside-unit test-molecule test-app app-setup services-up run-app down clean \
 	container-setup image registry-up registry-down lint-container test-container \
 	bench-api bench-container bench-real-release bench-release-strategies bench-provision bench-critical-path bench-release bench-fresh-site
@@ -151,6 +151,11 @@ FORCE ?=
 migrate-data: setup ## Copy the legacy database in (pg_dump/pg_restore in a task): make migrate-data [FORCE=1] [CONFIRM=prod]
 	ansible-playbook playbooks/migrate-data.yml -i $(INVENTORY) $(if $(FORCE),-e force=true) \
 		$(if $(CONFIRM),-e migrate_data_confirm=$(CONFIRM)) $(ARGS)
+
+diff: setup ## What deploy.yml would change, changing nothing: make diff TAG=<git sha> [STRATEGY=...] (ARGS=--diff for whole definitions)
+	@test -n "$(TAG)" || { echo "usage: make diff TAG=<image tag in the registry>" >&2; exit 2; }
+	ansible-playbook playbooks/diff.yml -i $(INVENTORY) -e image_tag=$(TAG) \
+		$(if $(STRATEGY),-e release_strategy=$(STRATEGY)) $(ARGS)
 
 status: setup ## What runs: the release, each service's tasks, deployments and events, target health, alarms in ALARM, the database and Redis
 	ansible-playbook playbooks/status.yml -i $(INVENTORY) $(ARGS)

@@ -190,6 +190,29 @@ def test_service_deployment_configuration_change_is_applied(ansible, aws, networ
     assert ansible.module("booking.aws.ecs_service_rollout", args)["changed"] is False
 
 
+def test_service_compared_with_its_revision_kept_only_in_check_mode(ansible, aws, network):
+    """make diff: a revision the release would register has no ARN yet; an empty
+    task_definition compares the other settings with the service's current revision kept."""
+    td1 = _register(ansible, "r/app:1")
+    ansible.module("booking.aws.ecs_service_rollout", _service_args(network, td1))
+    args = _service_args(network, "", deployment_configuration={"maximumPercent": 150})
+    checked = ansible.module("booking.aws.ecs_service_rollout", args, check=True, diff=True)
+    assert checked["changed"] is True, checked
+    assert checked["diff"]["after"] == {"deploymentConfiguration": {
+        **checked["diff"]["before"]["deploymentConfiguration"], "maximumPercent": 150}}
+    assert _service(aws)["deploymentConfiguration"]["maximumPercent"] == 200
+    same = ansible.module("booking.aws.ecs_service_rollout", _service_args(network, ""),
+                          check=True)
+    assert same["changed"] is False, same
+    refused = ansible.module("booking.aws.ecs_service_rollout", _service_args(network, ""))
+    assert refused.get("failed"), refused
+    assert "only a check-mode run" in refused["msg"]
+    elsewhere = ansible.module("booking.aws.ecs_service_rollout",
+                               dict(_service_args(network, ""), cluster="no-such-cluster"),
+                               check=True)
+    assert elsewhere["changed"] is True, elsewhere  # no cluster: the service would be created
+
+
 def test_service_switched_from_canary_to_blue_green_drops_the_canary_settings(
         ansible, aws, network):
     """make deploy STRATEGY=canary, then STRATEGY=blue_green (found by

@@ -34,7 +34,11 @@ options:
     type: str
     required: true
   task_definition:
-    description: Task definition ARN or C(family:revision).
+    description:
+      - Task definition ARN or C(family:revision).
+      - An empty string, in check mode only, compares every other setting with the service's
+        current task definition kept (the revision a release would register has no ARN until
+        it is registered; C(make diff) reports it from the task definitions themselves).
     type: str
     required: true
   desired_count:
@@ -165,6 +169,7 @@ try:
 except ImportError:
     pass  # handled by AnsibleAWSModule
 
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import (
@@ -221,8 +226,11 @@ def _balancers(value: list[dict[str, Any]] | None) -> list[dict[str, Any]] | Non
 
 
 def _describe(client: Any, cluster: str, name: str) -> dict[str, Any] | None:
-    response = client.describe_services(aws_retry=True, cluster=cluster, services=[name],
-                                        include=["TAGS"])
+    try:
+        response = client.describe_services(aws_retry=True, cluster=cluster, services=[name],
+                                            include=["TAGS"])
+    except is_boto3_error_code("ClusterNotFoundException"):
+        return None  # no cluster, no service (a check-mode run on an empty account)
     live = [s for s in response.get("services", []) if s.get("status") != "INACTIVE"]
     return live[0] if live else None
 
@@ -383,12 +391,17 @@ def main() -> None:
     p = module.params
     client = module.client("ecs", retry_decorator=AWSRetry.jittered_backoff())
     rollout = Rollout(module, client)
-    task_definition = rollout.resolve(p["task_definition"])
+    if not p["task_definition"] and not module.check_mode:
+        module.fail_json(msg="task_definition is empty: only a check-mode run may keep the "
+                             "service's current one")
+    task_definition = rollout.resolve(p["task_definition"]) if p["task_definition"] else ""
 
     try:
         service = _describe(client, p["cluster"], p["name"])
     except AWS_ERRORS as e:
         module.fail_json_aws(e, msg=f"Unable to describe service {p['name']}")
+    if service is not None and not task_definition:
+        task_definition = service.get("taskDefinition", "")
 
     if service is None and not p["update"]:
         module.fail_json(msg=f"Service {p['name']} does not exist; nothing to wait for")
