@@ -112,3 +112,54 @@ def test_no_network_is_removed_between_another_emulators_lookup_and_its_containe
 def test_the_machine_lock_is_reentrant_within_a_thread():
     with local_net.machine_lock(), local_net.machine_lock():
         pass  # a second flock in the same thread would wait forever
+
+
+def _fake_podman(tmp_path, script: str) -> list[str]:
+    podman = tmp_path / "podman"
+    podman.write_text("#!/bin/sh\n" + script)
+    podman.chmod(0o755)
+    return [str(podman)]
+
+
+def test_an_error_of_network_exists_is_not_a_missing_network(tmp_path):
+    """Exit 125 (an error under load) is asked again, never read as "does not exist"."""
+    count = tmp_path / "count"
+    flaky = _fake_podman(tmp_path, f'echo x >> {count}; [ $(wc -l < {count}) -ge 3 ] && exit 0\n'
+                                   'echo "Error: lock timeout" >&2; exit 125\n')
+    assert local_net._network_exists(flaky, "booking-10-0-1-0-24") is True
+    absent = _fake_podman(tmp_path, "exit 1\n")
+    assert local_net._network_exists(absent, "booking-10-0-1-0-24") is False
+    broken = _fake_podman(tmp_path, 'echo "Error: broken" >&2; exit 125\n')
+    with pytest.raises(local_net.LocalNetError, match="broken"):
+        local_net._network_exists(broken, "booking-10-0-1-0-24")
+
+
+def test_a_bridge_holding_the_subnet_with_dead_ports_goes_when_podman_refuses_the_subnet(
+        tmp_path):
+    """The network does not exist, yet podman says the subnet is in use: a removed network's
+    bridge still has ports. It is removed and the network made."""
+    def ip(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["ip", *args], capture_output=True, text=True, check=False)
+
+    tries = tmp_path / "tries"
+    podman = _fake_podman(tmp_path, (
+        '[ "$1 $2" = "network exists" ] && exit 1\n'
+        f'echo x >> {tries}; [ $(wc -l < {tries}) -ge 2 ] && exit 0\n'
+        'echo "Error: subnet 10.0.96.0/24 is already used on the host or by another config" >&2\n'
+        'exit 125\n'))
+    try:
+        assert ip("link", "add", "podman96", "type", "bridge").returncode == 0
+        ip("addr", "add", "10.0.96.1/24", "dev", "podman96")
+        assert ip("link", "add", "booking-v96", "type", "veth", "peer", "name",
+                  "booking-w96").returncode == 0
+        assert ip("link", "set", "booking-v96", "master", "podman96").returncode == 0
+        assert local_net.subnet_network("10.0.96.0/24", podman) == "booking-10-0-96-0-24"
+        assert ip("link", "show", "podman96").returncode != 0
+        assert tries.read_text().count("x") == 2
+    finally:
+        for interface in ("podman96", "booking-v96"):
+            ip("link", "del", interface)
+
+
+def test_a_network_name_gives_back_its_subnet():
+    assert str(local_net._network_subnet(local_net.network_name("10.0.20.0/24"))) == "10.0.20.0/24"

@@ -33,6 +33,7 @@ import ipaddress
 import os
 import subprocess
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -124,6 +125,12 @@ def network_name(cidr: str) -> str:
     return "booking-" + cidr.replace(".", "-").replace("/", "-")
 
 
+def _network_subnet(name: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    """The subnet of network_name()'s name: booking-10-0-1-0-24 -> 10.0.1.0/24."""
+    parts = name.removeprefix("booking-").split("-")
+    return ipaddress.ip_network(".".join(parts[:-1]) + "/" + parts[-1])
+
+
 def subnet_network(cidr: str, podman: list[str]) -> str:
     """The podman bridge network for a VPC subnet, created on first use; its name.
 
@@ -134,20 +141,46 @@ def subnet_network(cidr: str, podman: list[str]) -> str:
     name = network_name(cidr)
     subnet = ipaddress.ip_network(cidr)
     with machine_lock():
-        if subprocess.run([*podman, "network", "exists", name], capture_output=True,
-                          check=False).returncode == 0:
+        if _network_exists(podman, name):
             return name
         _remove_stale_bridges(subnet)
-        created = subprocess.run(
-            [*podman, "network", "create", "--subnet", cidr, "--gateway",
-             str(subnet.network_address + 1), "--disable-dns", name],
-            capture_output=True, text=True, timeout=60, check=False)
+        created = _create_network(podman, name, subnet)
+        if created.returncode != 0 and "already used" in created.stderr:
+            # A bridge of a removed network that still has ports (veths of containers that were
+            # killed, not torn down: their network namespaces are gone with them). The subnet's
+            # network does not exist (podman said so, under the lock), so nothing live uses it.
+            _remove_stale_bridges(subnet, even_with_ports=True)
+            created = _create_network(podman, name, subnet)
     if created.returncode != 0:
         raise LocalNetError(f"podman network create {name}: {created.stderr.strip()}")
     return name
 
 
-def _remove_stale_bridges(subnet: ipaddress.IPv4Network | ipaddress.IPv6Network) -> None:
+def _network_exists(podman: list[str], name: str) -> bool:
+    """podman network exists: 0 it does, 1 it does not, anything else an error (under load, a
+    lock timeout), which must not read as "does not exist": creating it would then fail with
+    "subnet already used" while the network serves another stack's tasks (CI, 2026-12-07)."""
+    for attempt in range(5):
+        checked = subprocess.run([*podman, "network", "exists", name], capture_output=True,
+                                 text=True, timeout=60, check=False)
+        if checked.returncode in (0, 1):
+            return checked.returncode == 0
+        time.sleep(0.2 * (attempt + 1))
+    raise LocalNetError(f"podman network exists {name}: exit {checked.returncode}: "
+                        f"{checked.stderr.strip()}")
+
+
+def _create_network(podman: list[str], name: str,
+                    subnet: ipaddress.IPv4Network | ipaddress.IPv6Network,
+                    ) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*podman, "network", "create", "--subnet", str(subnet), "--gateway",
+         str(subnet.network_address + 1), "--disable-dns", name],
+        capture_output=True, text=True, timeout=60, check=False)
+
+
+def _remove_stale_bridges(subnet: ipaddress.IPv4Network | ipaddress.IPv6Network,
+                          even_with_ports: bool = False) -> None:
     """Bridges podman left on the host with an address in `subnet` and no port: a removed
     network's (seen after a run of two stacks side by side, 2026-12-07). podman then refuses to
     create the subnet's network again ("subnet ... is already used on the host"), and a task
@@ -161,7 +194,7 @@ def _remove_stale_bridges(subnet: ipaddress.IPv4Network | ipaddress.IPv6Network)
         interface, address = fields[1], fields[3]
         ports = Path("/sys/class/net") / interface / "brif"
         if (ipaddress.ip_interface(address).ip in subnet and ports.is_dir()
-                and not any(ports.iterdir())):
+                and (even_with_ports or not any(ports.iterdir()))):
             _ip("link", "del", interface)
 
 
@@ -177,8 +210,10 @@ def remove_networks(podman: list[str]) -> None:
             if name.startswith("booking-") and name[8:9].isdigit():
                 # Refused while another emulator's containers are on it: that one removes it
                 # later.
-                subprocess.run([*podman, "network", "rm", name], capture_output=True,
-                               timeout=60, check=False)
+                removed = subprocess.run([*podman, "network", "rm", name], capture_output=True,
+                                         timeout=60, check=False)
+                if removed.returncode == 0:  # and the bridge, if podman left it behind
+                    _remove_stale_bridges(_network_subnet(name))
 
 
 class HostsFile:
