@@ -190,6 +190,47 @@ def test_run_command_runs_a_management_command_in_the_current_release(stack):
     assert "exit codes {'migrate': 3}" in failed.output, failed.output[-3000:]
 
 
+def test_status_logs_and_exec_read_the_running_stack(stack, tmp_path):
+    """make status, make logs SERVICE=web SINCE=5m and make exec SERVICE=web CMD=... on the
+    converged stack (reads only): the status says what DescribeServices says, the logs show a
+    request just made through the load balancer, the command runs in a web task's container."""
+    status = stack.playbook("playbooks/status.yml")
+    assert status.rc == 0, status.explain()
+    assert status.changed == 0, status.explain()
+    web = stack.web()
+    record = json.loads(stack.emulator.client("ssm").get_parameter(
+        Name="/booking-api/local/release/current")["Parameter"]["Value"])
+    assert record["tag"] in status.output
+    assert f"{web['runningCount']}/{web['desiredCount']} running" in status.output, status.output
+
+    probe = f"probe-{time.time_ns()}"
+    assert get(f"/health/?probe={probe}")[0] == 200
+    logs = stack.emulator.client("logs")
+    deadline = time.monotonic() + 60  # the tasks' log shipper sends every few seconds
+    while not [e for e in logs.filter_log_events(logGroupName=f"/ecs/{PREFIX}",
+                                                 filterPattern=f'"{probe}"')["events"]]:
+        assert time.monotonic() < deadline, "the request never reached CloudWatch Logs"
+        time.sleep(2)
+    shown = stack.ansible.playbook("playbooks/logs.yml", extra_vars={
+        "logs_service": "web", "logs_since": "5m"}, env={"BOOKING_EMULATOR_DATA_PLANE": "real"})
+    assert shown.rc == 0, shown.explain()
+    # gunicorn's JSON access line: "path": "/health/", "query": "probe=..."
+    lines = [line for line in shown.output.splitlines() if probe in line]
+    assert any("/health/" in line for line in lines), shown.output[-3000:]
+
+    target = tmp_path / "exec-target.json"
+    found = stack.ansible.playbook("playbooks/exec.yml", extra_vars={
+        "exec_service": "web", "exec_target_file": str(target)},
+        env={"BOOKING_EMULATOR_DATA_PLANE": "real"})
+    assert found.rc == 0, found.explain()
+    ran = subprocess.run([sys.executable, str(REPO / "tools/ecs_exec.py"), str(target),
+                          "python manage.py check --deploy"], capture_output=True, text=True,
+                         timeout=120, check=False, stdin=subprocess.DEVNULL)
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    assert "System check identified" in ran.stdout + ran.stderr, ran.stdout + ran.stderr
+    assert f"# {WEB}: task " in ran.stderr
+
+
 class TrafficLoop:
     """Requests through the load balancer, back to back, while a release runs."""
 
