@@ -25,14 +25,7 @@ WRITES = {"RegisterTaskDefinition", "DeregisterTaskDefinition", "CreateService",
 
 @pytest.fixture(scope="module")
 def deployed_state(emulator, ansible):
-    emulator.reset()
-    env.provision(emulator.client)
-    RUNTIME.rollout_seconds = 0.5
-    env.push(emulator.client, "aaa111")
-    env.push(emulator.client, "bbb222")
-    released = deploy(ansible, "aaa111")
-    assert released.rc == 0, released.explain()
-    yield emulator.snapshot()
+    yield env.released_snapshot(emulator, lambda tag: deploy(ansible, tag))
     RUNTIME.reset()
 
 

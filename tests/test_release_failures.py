@@ -30,11 +30,7 @@ def released(fresh_emulator, aws):
 def running_a_state(emulator, ansible):
     """release aaa111 deployed once for the file (a deploy is the costly part: ~30 s), kept as an
     emulator snapshot that each test starts from."""
-    emulator.reset()
-    _provision_with_two_images(emulator.client)
-    result = deploy(ansible, "aaa111")
-    assert result.rc == 0, result.explain()
-    yield emulator.snapshot()
+    yield env.released_snapshot(emulator, lambda tag: deploy(ansible, tag))
     RUNTIME.reset()
 
 

@@ -75,14 +75,8 @@ def _database(aws):
 @pytest.fixture(scope="module")
 def deployed_state(emulator, ansible):
     """release aaa111 deployed on the minimal environment with the database, once per file."""
-    emulator.reset()
-    env.provision(emulator.client)
-    RUNTIME.rollout_seconds = 0.5
-    env.push(emulator.client, "aaa111")
-    _database(emulator.client)
-    released = deploy(ansible, "aaa111")
-    assert released.rc == 0, released.explain()
-    yield emulator.snapshot()
+    yield env.released_snapshot(emulator, lambda tag: deploy(ansible, tag), tags=("aaa111",),
+                                prepare=_database)
     RUNTIME.reset()
 
 
