@@ -2,19 +2,21 @@
 
 - The rows' filters (collections/.../plugins/filter/verify.py), as unit tests: no AWS.
 - verify.yml against the in-process emulator, on the local inventory: it passes (one table, one
-  row per check, the delegation row explicitly skipped, nothing but reads); then each failing
-  case gives its row and a non-zero exit: wrong account, missing zone, a delegation to other
-  name servers (a fake DNS resolver in this process stands for public DNS), an engine version or
-  instance class RDS does not offer, a low quota (the emulator told to apply a new account's 6
-  vCPU), a vault value AWS would refuse (never printed), a release whose image is missing.
+  row per check, the delegation row explicitly skipped, nothing but reads); a delegation that
+  public DNS answers (a fake DNS resolver in this process stands for public DNS) passes; then
+  failing checks, several at once since every check runs before the play fails: wrong account,
+  missing zone, an engine version RDS does not offer, a low quota (the emulator told to apply a
+  new account's 6 vCPU) and a vault value AWS would refuse (never printed, even at -vvv) in one
+  run; an instance class RDS does not offer and a delegation to other name servers in another;
+  a release whose image is missing.
 - The account guard: site.yml, deploy.yml and rollback.yml with credentials of another account
   (or the placeholder) stop after the one STS call, with one clear line; the local account
   passes.
 
 Cost: no converge at all. verify.yml needs nothing from site.yml on the local inventory (the
 dns role would create the zone; the test makes it with one boto3 call, as AWS would hold it);
-each verify.yml run is about 13-15 s, the file about 3 minutes (tests run in file order on one
-worker: each file is one xdist group).
+each verify.yml run is about 10 CPU seconds, so the failing cases share runs (six runs of
+verify.yml, and four of the guard).
 """
 
 from __future__ import annotations
@@ -250,38 +252,6 @@ def test_the_local_inventory_passes_with_reads_only(emulator, ansible, account):
         assert value not in run.output, f"the value of {name} appears in the output"
 
 
-def test_credentials_of_another_account_fail_the_account_row(ansible, account):
-    run = _verify(ansible, {"booking_aws_account_id": "111122223333"})
-    assert run.rc != 0
-    assert _rows(run)["AWS account"][::2] == ("111122223333", "fail"), run.explain()
-    assert "checks failed (AWS account)" in run.output
-
-
-def test_a_missing_zone_fails_its_row(ansible, account):
-    run = _verify(ansible, {"booking_dns_zone": "nowhere.example.org", "dns_create_zone": False})
-    assert run.rc != 0
-    rows = _rows(run)
-    assert rows["hosted zone"] == ("public zone nowhere.example.org", "absent", "fail")
-    assert rows["zone delegation"][2] == "skipped"
-
-
-@pytest.mark.parametrize("delegated", [True, False], ids=["delegated", "other-name-servers"])
-def test_the_delegation_is_what_public_dns_answers(ansible, account, resolver, delegated):
-    servers = _zone_name_servers(account)
-    resolver.name_servers = servers if delegated else ["ns1.registrar-parking.example"]
-    run = _verify(ansible, {"verify_dns_delegation": True, "verify_dns_resolver": "127.0.0.1",
-                            "verify_dns_resolver_port": resolver.port})
-    expected, found, status = _rows(run)["zone delegation"]
-    assert expected == ", ".join(servers)
-    if delegated:
-        assert run.rc == 0, run.explain()
-        assert (found, status) == (f"{', '.join(servers)} (NOERROR from 127.0.0.1)", "pass")
-    else:
-        assert run.rc != 0
-        assert (found, status) == ("ns1.registrar-parking.example (NOERROR from 127.0.0.1)",
-                                   "fail")
-
-
 def _newest_of_each_major() -> str:
     """What the in-process emulator offers (strict mode's list when on, else the verify patch's)."""
     newest: dict[str, str] = {}
@@ -290,42 +260,69 @@ def _newest_of_each_major() -> str:
     return ", ".join(newest.values())
 
 
-@pytest.mark.parametrize(("extra", "found"), [
-    ({"rds_engine_version": "9.6"},
-     "not offered; db.t3.medium offers {offered} (newest of each major)"),
-    ({"rds_instance_class": "db.t1.micro"}, "not offered: no postgres version on db.t1.micro here"),
-], ids=["engine-version", "instance-class"])
-def test_an_engine_version_or_class_rds_does_not_offer_fails_its_row(ansible, account, extra,
-                                                                      found):
-    found = found.format(offered=_newest_of_each_major())
-    assert "9.6" not in found
-    run = _verify(ansible, extra)
-    assert run.rc != 0
-    assert _rows(run)["RDS engine and class"][1:] == (found, "fail"), run.explain()
+def test_the_delegation_passes_when_public_dns_answers_the_zones_name_servers(ansible, account,
+                                                                            resolver):
+    servers = _zone_name_servers(account)
+    resolver.name_servers = servers
+    run = _verify(ansible, {"verify_dns_delegation": True, "verify_dns_resolver": "127.0.0.1",
+                            "verify_dns_resolver_port": resolver.port})
+    assert run.rc == 0, run.explain()
+    assert _rows(run)["zone delegation"] == (
+        ", ".join(servers), f"{', '.join(servers)} (NOERROR from 127.0.0.1)", "pass")
 
 
-def test_a_new_accounts_fargate_quota_fails_its_row(ansible, account):
+def test_every_failing_check_has_its_row_in_one_run_and_no_vault_value_shows_at_vvv(
+        ansible, account):
+    """All the checks run before the play fails (a user fixes everything at once): credentials
+    of another account, a missing zone, an engine version RDS does not offer, a new account's
+    Fargate quota and a vault value AWS would refuse, in one run at -vvv - and that value is
+    never printed."""
+    bad = "not-for-rds@example"
     moto_patches.set_applied_service_quota("fargate", "L-3032A538", 6)
     try:
-        run = _verify(ansible)
+        run = ansible.playbook(VERIFY, "-vvv", extra_vars={
+            "booking_aws_account_id": "111122223333", "vault_booking_db_password": bad,
+            "booking_dns_zone": "nowhere.example.org", "dns_create_zone": False,
+            "rds_engine_version": "9.6"})
     finally:
         moto_patches.set_applied_service_quota("fargate", "L-3032A538", 4000)
     assert run.rc != 0
-    expected, found, status = _rows(run)["quota: Fargate On-Demand vCPU (L-3032A538)"]
-    assert expected == ">= 20.5 (web 10 x 1 vCPU x 200% + migrate 0.5 vCPU)"
-    assert (found, status) == ("6 (applied)", "fail")
-
-
-def test_a_vault_value_aws_would_refuse_fails_its_row_unseen_even_at_vvv(ansible, account):
-    bad = "not-for-rds@example"
-    run = ansible.playbook(VERIFY, "-vvv", extra_vars={"vault_booking_db_password": bad})
-    assert run.rc != 0
-    assert _rows(run)["vault_booking_db_password"] == (
+    rows = _rows(run)
+    assert rows["AWS account"][::2] == ("111122223333", "fail"), run.explain()
+    assert rows["hosted zone"] == ("public zone nowhere.example.org", "absent", "fail")
+    assert rows["zone delegation"][2] == "skipped"
+    offered = _newest_of_each_major()
+    assert "9.6" not in offered
+    assert rows["RDS engine and class"][1:] == (
+        f"not offered; db.t3.medium offers {offered} (newest of each major)", "fail")
+    assert rows["quota: Fargate On-Demand vCPU (L-3032A538)"] == (
+        ">= 20.5 (web 10 x 1 vCPU x 200% + migrate 0.5 vCPU)", "6 (applied)", "fail")
+    assert rows["vault_booking_db_password"] == (
         'RDS master password: 8-128 printable ASCII, no / " @ or space',
-        "does not meet the rule", "fail"), run.explain()
+        "does not meet the rule", "fail")
+    failed = sorted(check for check, (_, _, status) in rows.items() if status == "fail")
+    assert failed == sorted(["AWS account", "hosted zone", "RDS engine and class",
+                             "quota: Fargate On-Demand vCPU (L-3032A538)",
+                             "vault_booking_db_password"]), failed
+    assert "checks failed (AWS account" in " ".join(run.output.split())
     assert bad not in run.output, "the vault value appears at -vvv"
     for name, value in local_vault_values().items():
         assert value not in run.output, f"the value of {name} appears at -vvv"
+
+
+def test_a_class_rds_does_not_offer_and_a_delegation_elsewhere_fail_their_rows(
+        ansible, account, resolver):
+    resolver.name_servers = ["ns1.registrar-parking.example"]
+    run = _verify(ansible, {"rds_instance_class": "db.t1.micro", "verify_dns_delegation": True,
+                            "verify_dns_resolver": "127.0.0.1",
+                            "verify_dns_resolver_port": resolver.port})
+    assert run.rc != 0
+    rows = _rows(run)
+    assert rows["RDS engine and class"][1:] == (
+        "not offered: no postgres version on db.t1.micro here", "fail"), run.explain()
+    assert rows["zone delegation"] == (
+        ", ".join(_zone_name_servers(account)),
+        "ns1.registrar-parking.example (NOERROR from 127.0.0.1)", "fail"), run.explain()
 
 
 def test_the_current_releases_image_must_exist(ansible, account):
