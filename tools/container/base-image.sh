@@ -15,7 +15,8 @@ set -euo pipefail
 # shellcheck source=tools/container/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-OFFICIAL="docker.io/library/python:3.11-slim"
+# The official base, pinned by digest: the Dockerfile's own default (make pin-base-image).
+OFFICIAL="docker.io/library/$(sed -n 's/^ARG BASE_IMAGE=//p' "$REPO/Dockerfile")"
 
 if [[ -n "${BASE_IMAGE:-}" && "${BASE_IMAGE}" != "$LOCAL_BASE" ]]; then
   echo "$BASE_IMAGE"

@@ -23,7 +23,8 @@ case "$builder" in
 esac
 
 if [[ "$builder" == docker ]]; then
-  base="${BASE_IMAGE:-python:3.11-slim}"  # docker's own store: base-image.sh does not apply
+  # docker's own store: base-image.sh does not apply; the Dockerfile's pinned default.
+  base="${BASE_IMAGE:-$(sed -n 's/^ARG BASE_IMAGE=//p' Dockerfile)}"
 else
   base=$("$REPO/tools/container/base-image.sh")
 fi
