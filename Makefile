@@ -343,6 +343,22 @@ lint-container: setup ## hadolint the Dockerfile
 test-container: setup container-setup services-up registry-up image ## The image end to end: build, migrate, web, worker, a booking, stop, push and pull; releases on the real data plane
 	python -m pytest tests/container -q -rs -n 2 --dist loadfile --no-loadscope-reorder
 
+# --- The AWX execution environment (execution-environment.yml), built and run here
+# (tools/container/ee.py; docs/ci.md, "AWX execution environment"). The base: EE_BASE_IMAGE, else
+# the definition's CentOS Stream 10 where it can be pulled, else a local Debian trixie base
+# (debootstrap, tools/container/ee-base.sh). tests/container/test_execution_environment.py
+# builds it and runs site.yml and deploy.yml in it.
+.PHONY: ee ee-run
+EE_BASE_IMAGE ?=
+export EE_BASE_IMAGE
+ee: setup container-setup ## Build the AWX execution environment (ansible-builder + podman; EE_BASE_IMAGE= another base); prints its reference
+	@python tools/container/ee.py build
+
+PLAYBOOK ?= site.yml
+EXTRA_VARS ?= {}
+ee-run: ee emulator-up ## Run a playbook in the EE as AWX runs a job (ansible-runner), against the emulator: make ee-run PLAYBOOK=site.yml [ARGS=...] [EXTRA_VARS='{json}']
+	@python tools/container/ee.py run $(PLAYBOOK) --cmdline "$(ARGS)" --extra-vars '$(EXTRA_VARS)'
+
 # --- Benchmarks (bench/README.md): each rewrites its own section of bench/RESULTS.md.
 bench-api: app-setup services-up ## API benchmark: seeded PostgreSQL, gunicorn as in the image, wrk (~9 min)
 	@command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \

@@ -116,9 +116,11 @@ def pytest_itemcollected(item: pytest.Item) -> None:
 
 
 # The files that take longest (minutes each, 2026-12-07), longest first, after the site stack's;
-# for tests/container (its own session, this conftest too), the real data plane's release tests.
-LONG_FILES = (*SITE_STACK_FILES, "test_release.py", "test_verify.py", "test_release_failures.py",
-              "test_rds_engine_version.py", "test_release_real.py")
+# for tests/container (its own session, this conftest too), the real data plane's release tests,
+# then the execution environment's (a cold build and a site.yml from empty: 4-6 minutes).
+LONG_FILES = (*SITE_STACK_FILES, "test_release.py", "test_release_failures.py", "test_restore.py",
+              "test_verify.py", "test_rds_engine_version.py", "test_release_real.py",
+              "test_execution_environment.py")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -131,3 +131,7 @@ def test_execution_environment_context_is_created(tmp_path):
         (tmp_path / "_build/requirements.yml").read_text())["collections"]}
     for name, version in pinned.items():
         assert built[name] == version, name
+    # amazon.aws asks for aiobotocore, which cannot resolve beside the pinned botocore: the
+    # definition leaves it out (tests/container/test_execution_environment.py builds the EE).
+    excluded = (tmp_path / "_build/exclude-requirements.txt").read_text().split()
+    assert "aiobotocore" in excluded
