@@ -243,3 +243,40 @@ def test_an_empty_vpc_id_is_a_planned_create_in_check_mode_only(ansible, fresh_e
     failed = ansible.module(MODULE, _plan(""))
     assert failed.get("failed") is True
     assert "create the VPC first" in failed["msg"]
+
+
+DEFAULT = {"name": "default", "description": "default VPC security group", "rules": [],
+           "rules_egress": []}
+
+
+def test_the_vpcs_default_group_is_emptied_never_created(ansible, aws, vpc):
+    """CIS 5.4 / FSBP EC2.2: the default group AWS makes with the VPC (all traffic in from its
+    members, all out) keeps no rule. It is found, not created: CreateSecurityGroup refuses the
+    name, so a module that created a missing "default" would fail on AWS."""
+    [group] = aws("ec2").describe_security_groups(Filters=[
+        {"Name": "vpc-id", "Values": [vpc]}, {"Name": "group-name", "Values": ["default"]}])[
+        "SecurityGroups"]
+    # AWS's initial rules (moto's lacked the inbound one: tools/moto_patches.py).
+    assert [(p["IpProtocol"], [g["GroupId"] for g in p["UserIdGroupPairs"]])
+            for p in group["IpPermissions"]] == [("-1", [group["GroupId"]])]
+    assert [(p["IpProtocol"], [r["CidrIp"] for r in p["IpRanges"]])
+            for p in group["IpPermissionsEgress"]] == [("-1", ["0.0.0.0/0"])]
+    plan = {"vpc_id": vpc, "security_groups": [DEFAULT]}
+    checked = ansible.module(MODULE, plan, check=True, diff=True)
+    assert checked["changed"] is True, checked
+    assert checked["diff"]["before"]["default"]["egress"] == ["out all to 0.0.0.0/0"]
+    assert checked["diff"]["after"]["default"] == {
+        "description": "default VPC security group", "ingress": [], "egress": [], "tags": {}}
+    first = ansible.module(MODULE, plan)
+    assert first["changed"] is True, first
+    assert first["group_ids"] == {"default": group["GroupId"]}
+    [emptied] = aws("ec2").describe_security_groups(GroupIds=[group["GroupId"]])[
+        "SecurityGroups"]
+    assert (emptied["IpPermissions"], emptied["IpPermissionsEgress"]) == ([], [])
+    assert ansible.module(MODULE, plan)["changed"] is False
+    # Before the VPC exists (check mode): planned against the rules AWS will give it.
+    planned = ansible.module(MODULE, {"vpc_id": "", "security_groups": [DEFAULT]}, check=True,
+                             diff=True)
+    assert planned["changed"] is True
+    assert planned["diff"]["before"]["default"]["ingress"] == [
+        "in all from group default (to be created)"]

@@ -198,6 +198,9 @@ def test_security_groups_are_chained_by_reference(ec2, vpc):
     assert [(p["IpProtocol"], p["FromPort"]) for p in alb["IpPermissionsEgress"]] == [("tcp", 8000)]
     for group in (alb, app, postgres, redis):
         assert REQUIRED_TAGS.items() <= _tags(group).items()
+    # The default group AWS makes with the VPC keeps no rule (CIS 5.4, FSBP EC2.2).
+    default = groups["default"]
+    assert (default["IpPermissions"], default["IpPermissionsEgress"]) == ([], [])
 
 
 def test_flow_logs_go_to_a_retained_log_group(emulator, vpc):

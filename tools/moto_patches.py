@@ -388,7 +388,32 @@ def _s3_requests_are_secure_transport() -> None:
     FakeBucket.get_permission = get_permission
 
 
+def _default_security_group_admits_its_members() -> None:
+    """A VPC's default security group comes with its inbound rule, as on AWS.
+
+    AWS creates every VPC's default group with two rules: all traffic in from the group itself,
+    all traffic out (docs.aws.amazon.com/vpc/latest/userguide/default-security-group.html).
+    moto gives it the outbound rule only, so emptying the group (CIS 5.4, FSBP EC2.2) looked
+    done before anything was done.
+    """
+    from moto.ec2.models.vpcs import VPCBackend
+
+    original = VPCBackend.create_vpc
+
+    def create_vpc(self: Any, *args: Any, **kwargs: Any) -> Any:
+        vpc = original(self, *args, **kwargs)
+        group = self.get_security_group_from_name("default", vpc_id=vpc.id)
+        if group is not None and not group.ingress_rules:
+            self.authorize_security_group_ingress(
+                group.id, "-1", None, None, [], source_groups=[{"GroupId": group.id}],
+                vpc_id=vpc.id)
+        return vpc
+
+    VPCBackend.create_vpc = create_vpc
+
+
 PATCHES: list[Callable[[], None]] = [
+    _default_security_group_admits_its_members,
     _ec2_tag_resource_types,
     _slow_creation,
     _alb_default_attributes,

@@ -30,6 +30,11 @@ description:
     is, with a warning (as C(amazon.aws.ec2_security_group) does).
   - Groups of the VPC that are not listed are left alone; deleting them is the vpc role's
     teardown's job.
+  - The VPC's C(default) group may be listed to keep its rules (e.g. none, as CIS AWS
+    Foundations 5.4 and AWS Foundational Security Best Practices EC2.2 ask). AWS creates it with
+    the VPC (all traffic in from its own members, all out) and refuses to create a group of that
+    name, so it is never created - where EC2 does not show it yet it is read again for up to
+    I(wait_timeout) seconds - and its description is AWS's.
   - Supports check mode and diff mode (each changed group's rules and tags before and after, rules
     as readable strings such as C(in tcp 443 from 0.0.0.0/0)).
 options:
@@ -239,6 +244,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 from ansible_collections.booking.aws.plugins.module_utils.eventual_consistency import (
     call_until_accepted,
+    read_until_found,
 )
 from ansible_collections.booking.aws.plugins.module_utils.list_module import refuse_repeats
 
@@ -266,6 +272,10 @@ class Rule(NamedTuple):
 
 # What AWS gives every new group of a VPC.
 DEFAULT_EGRESS = Rule("out", "-1", None, None, "cidr", "0.0.0.0/0")
+# The group AWS creates with each VPC (and refuses to let anyone create): its description, and
+# its rules besides DEFAULT_EGRESS, all traffic in from its own members.
+DEFAULT_GROUP = "default"
+DEFAULT_GROUP_DESCRIPTION = "default VPC security group"
 
 Rules = dict[Rule, str]  # rule -> description ("" for none)
 
@@ -459,9 +469,30 @@ class Converger:
         return {(r._replace(kind="group", target=self.ids[r.target]) if r.kind == "name" else r): d
                 for r, d in rules.items()}
 
+    def _default_group(self) -> dict[str, Any]:
+        """The VPC's default group: AWS made it with the VPC, EC2 may not show it yet (eventual
+        consistency) - read again, never created. Before the VPC exists (check mode): as AWS
+        will make it."""
+        if not self.vpc_id:
+            group_id = PLACEHOLDER + DEFAULT_GROUP
+            return {"id": group_id, "description": DEFAULT_GROUP_DESCRIPTION, "tags": {},
+                    "rules": {DEFAULT_EGRESS: "",
+                              Rule("in", "-1", None, None, "group", group_id): ""}}
+
+        found = read_until_found(
+            lambda: _vpc_groups(self.client, self.vpc_id).get(DEFAULT_GROUP),
+            timeout=self.wait_timeout)
+        if not found:
+            self.module.fail_json(msg=f"{self.vpc_id} shows no {DEFAULT_GROUP} security group "
+                                      f"after {self.wait_timeout} s (AWS creates it with the VPC)")
+        return found
+
     def converge(self, item: dict[str, Any], planned: Rules) -> dict[str, Any]:
         name = item["name"]
         current = self.current.get(name)
+        if current is None and name == DEFAULT_GROUP:
+            current = self.current[name] = self._default_group()
+            self.names[current["id"]] = name
         wanted = self._resolve(planned)
         if current is None:
             before = None
