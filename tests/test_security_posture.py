@@ -4,9 +4,9 @@ MANUAL finding is fixed in the roles or excepted with its reason in
 security/prowler-exceptions.yml; a new finding, a stale exception or a failed call the file does
 not explain fails the test.
 
-The scan only reads. It runs on the worker of tests/test_site.py (same xdist group), after that
-file's tests, on the stack they converged: no site.yml of its own. Below it, the verdict's rules
-without AWS.
+The scan itself runs in tests/test_teardown.py, on that file's released site stack (site.yml and
+a release: the ECS task definitions and services too), beside the check-mode teardown, before
+anything is removed. Here: the verdict's rules, without AWS.
 """
 
 from __future__ import annotations
@@ -20,25 +20,8 @@ from prowler_scan import (
     load_policy,
     parse_policy,
     prowler_package,
-    scan,
     select_checks,
 )
-
-pytestmark = pytest.mark.xdist_group("tests/test_site.py")
-
-
-def test_what_site_yml_provisions_has_no_new_finding(site_converged, site_emulator,
-                                                     tmp_path):
-    result = scan(site_emulator.url, output_dir=tmp_path / "prowler")
-    verdict = result.verdict
-    report = "\n".join(verdict.summary() + verdict.problems())
-    assert verdict.ok, f"{report}\n(prowler's output: {result.output_dir})"
-    # The scan saw the stack: findings on the resources site.yml made, not an empty account.
-    resources = {f.resource for f in verdict.findings}
-    assert any(":db:booking-api-local-postgres" in r for r in resources), report
-    assert any("booking-api-local-alb" in r for r in resources), report
-    assert verdict.excepted, report
-
 
 # --- The verdict, without AWS ------------------------------------------------------------------
 POLICY = {

@@ -6,15 +6,18 @@ The environment is the site stack (tests/conftest.py): under xdist this file's o
 here on its worker while tests/test_site.py runs on another (on one worker, converged by that
 file just before), on an emulator that is strict with long holds and creates slowly, so the
 final site.yml meets a first run's races again (but ECS's service-linked role, which the teardown
-keeps). The steps run in file order and leave the environment converged again.
+keeps). The steps run in file order and leave the environment converged again. Before the
+teardown, Prowler's posture scan reads the released environment, beside the check-mode teardown.
 """
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import pytest
 import release_env
+from prowler_scan import Scan, scan
 
 ENV = "local"
 PREFIX = release_env.PREFIX
@@ -111,6 +114,15 @@ def released(site_converged, site_emulator, site_ansible):
     return site_emulator.client
 
 
+@pytest.fixture(scope="module")
+def posture_scan(released, site_emulator, tmp_path_factory) -> Iterator[Future[Scan]]:
+    """Prowler's scan of the released environment (tools/prowler_scan.py), started in the
+    background when the check-mode teardown starts: both only read, so they run side by side,
+    and the scan's test, next in file order, waits for it before anything is removed."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        yield pool.submit(scan, site_emulator.url, output_dir=tmp_path_factory.mktemp("prowler"))
+
+
 @pytest.mark.parametrize("confirm", [None, "staging", "PROD"])
 def test_production_is_refused_without_its_name_before_any_aws_call(fresh_emulator, ansible,
                                                                      confirm):
@@ -122,12 +134,30 @@ def test_production_is_refused_without_its_name_before_any_aws_call(fresh_emulat
     assert fresh_emulator.calls == [], "an AWS call was made before the refusal"
 
 
-def test_check_mode_reports_the_removal_and_removes_nothing(site_ansible, released):
+def test_check_mode_reports_the_removal_and_removes_nothing(site_ansible, released,
+                                                            posture_scan):
     before = _leftovers(released)
     checked = _teardown(site_ansible, "--check", "--diff")
     assert checked.rc == 0, checked.explain()
     assert checked.changed > 0, checked.explain()
     assert _leftovers(released) == before
+
+
+def test_the_released_environment_has_no_new_posture_finding(posture_scan):
+    """Security posture (issue 20): Prowler's FSBP and CIS checks of what site.yml and a release
+    provision. Every FAIL or MANUAL finding is excepted with its reason in
+    security/prowler-exceptions.yml; a new finding, a stale exception or a failed call the file
+    does not explain fails (tests/test_security_posture.py: the verdict's rules)."""
+    result = posture_scan.result(timeout=1200)
+    verdict = result.verdict
+    report = "\n".join(verdict.summary() + verdict.problems())
+    assert verdict.ok, f"{report}\n(prowler's output: {result.output_dir})"
+    # The scan saw the environment: findings on what site.yml and the release made.
+    resources = {f.resource for f in verdict.findings}
+    assert any(":db:booking-api-local-postgres" in r for r in resources), report
+    assert any("booking-api-local-alb" in r for r in resources), report
+    assert any(":task-definition/booking-api-local-web" in r for r in resources), report
+    assert verdict.excepted, report
 
 
 def test_teardown_keeps_the_backups_and_a_final_snapshot(site_ansible, released):
