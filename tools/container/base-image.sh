@@ -45,12 +45,7 @@ fi
 # --- Make the Debian base ------------------------------------------------------------------
 command -v debootstrap >/dev/null || { log "debootstrap missing: make container-setup"; exit 1; }
 sources=/etc/apt/sources.list.d/debian.sources
-# The first URIs of a stanza whose suites include bookworm (not bookworm-security).
-mirror=$(awk '/^URIs:/ {uri=$2} /^Suites:/ {for (i = 2; i <= NF; i++) if ($i == "bookworm") {print uri; exit}}' \
-  "$sources" 2>/dev/null || true)
-if [[ -z "$mirror" ]]; then
-  mirror=$(awk '$1 == "deb" && $3 == "bookworm" {print $2; exit}' /etc/apt/sources.list 2>/dev/null || true)
-fi
+mirror=$(debian_mirror bookworm)
 [[ -n "$mirror" ]] || { log "no bookworm mirror found in $sources"; exit 1; }
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/booking-base.XXXXXX")
@@ -71,45 +66,7 @@ if [[ -f "$sources" ]]; then
 else
   cp /etc/apt/sources.list "$rootfs/etc/apt/sources.list"
 fi
-# What the -slim images configure: later apt-get installs leave no docs, man pages, locales
-# or package caches either.
-cat >"$rootfs/etc/dpkg/dpkg.cfg.d/docker-slim" <<'CFG'
-path-exclude /usr/share/doc/*
-path-include /usr/share/doc/*/copyright
-path-exclude /usr/share/man/*
-path-exclude /usr/share/groff/*
-path-exclude /usr/share/info/*
-path-exclude /usr/share/lintian/*
-path-exclude /usr/share/linda/*
-path-exclude /usr/share/locale/*
-CFG
-cat >"$rootfs/etc/apt/apt.conf.d/docker-clean" <<'CFG'
-DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
-APT::Update::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
-Dir::Cache::pkgcache "";
-Dir::Cache::srcpkgcache "";
-CFG
-echo 'Acquire::Languages "none";' >"$rootfs/etc/apt/apt.conf.d/docker-no-languages"
+slim_rootfs "$rootfs"
 echo 'APT::AutoRemove::SuggestsImportant "false";' >"$rootfs/etc/apt/apt.conf.d/docker-autoremove-suggests"
-# Trim what is already there.
-find "$rootfs/usr/share/doc" -mindepth 1 -not -name copyright -not -type d -delete 2>/dev/null || true
-find "$rootfs/usr/share/doc" -mindepth 1 -type d -empty -delete 2>/dev/null || true
-rm -rf "$rootfs"/usr/share/{man,groff,info,lintian,linda,locale}/* \
-  "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/*.bin \
-  "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/log/*.log "$rootfs"/var/log/apt/* \
-  "$rootfs"/var/cache/debconf/*-old "$rootfs"/var/lib/dpkg/*-old
-: >"$rootfs/etc/machine-id" 2>/dev/null || true
-# The host's hostname and resolver do not belong in an image.
-rm -f "$rootfs/etc/hostname" "$rootfs/etc/resolv.conf"
 
-tar --numeric-owner -C "$rootfs" -c . \
-  | podman import --quiet --change 'CMD ["bash"]' \
-      --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
-      - "$LOCAL_BASE" >/dev/null
-mkdir -p "$(dirname "$BASE_ARCHIVE")"
-podman save --quiet --output "$BASE_ARCHIVE.tmp" "$LOCAL_BASE"
-mv "$BASE_ARCHIVE.tmp" "$BASE_ARCHIVE"
-size=$(podman image inspect --format '{{.Size}}' "$LOCAL_BASE")
-log "made $LOCAL_BASE ($((size / 1000000)) MB) in $(($(date +%s) - start)) s," \
-  "saved to ${BASE_ARCHIVE#"$REPO"/}"
-echo "$LOCAL_BASE"
+save_rootfs_image "$rootfs" "$LOCAL_BASE" "$BASE_ARCHIVE" "$start"

@@ -37,14 +37,9 @@ fi
 command -v debootstrap >/dev/null || { log "debootstrap missing: make container-setup"; exit 1; }
 sources=/etc/apt/sources.list.d/debian.sources
 # The mirror of the host's bookworm stanza (the same archive serves trixie).
-mirror=$(awk '/^URIs:/ {uri=$2} /^Suites:/ {for (i = 2; i <= NF; i++) if ($i == "bookworm") {print uri; exit}}' \
-  "$sources" 2>/dev/null || true)
-if [[ -z "$mirror" ]]; then
-  mirror=$(awk '$1 == "deb" && $3 == "bookworm" {print $2; exit}' /etc/apt/sources.list 2>/dev/null || true)
-fi
+mirror=$(debian_mirror bookworm)
 [[ -n "$mirror" ]] || { log "no Debian mirror found in $sources"; exit 1; }
-security=$(awk '/^URIs:/ {uri=$2} /^Suites:/ {for (i = 2; i <= NF; i++) if ($i == "bookworm-security") {print uri; exit}}' \
-  "$sources" 2>/dev/null || true)
+security=$(debian_mirror bookworm-security)
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/booking-ee-base.XXXXXX")
 trap 'rm -rf "$work"' EXIT
@@ -68,33 +63,8 @@ mkdir -p "$rootfs/etc/apt/sources.list.d"
     printf 'Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg\n'
   fi
 } >"$rootfs/etc/apt/sources.list.d/debian.sources"
-# What the -slim images configure (as base-image.sh): no docs, man pages, locales, apt caches.
-cat >"$rootfs/etc/dpkg/dpkg.cfg.d/docker-slim" <<'CFG'
-path-exclude /usr/share/doc/*
-path-include /usr/share/doc/*/copyright
-path-exclude /usr/share/man/*
-path-exclude /usr/share/groff/*
-path-exclude /usr/share/info/*
-path-exclude /usr/share/lintian/*
-path-exclude /usr/share/linda/*
-path-exclude /usr/share/locale/*
-CFG
-cat >"$rootfs/etc/apt/apt.conf.d/docker-clean" <<'CFG'
-DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
-APT::Update::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
-Dir::Cache::pkgcache "";
-Dir::Cache::srcpkgcache "";
-CFG
-echo 'Acquire::Languages "none";' >"$rootfs/etc/apt/apt.conf.d/docker-no-languages"
+slim_rootfs "$rootfs"
 echo 'APT::Install-Recommends "false";' >"$rootfs/etc/apt/apt.conf.d/docker-no-recommends"
-find "$rootfs/usr/share/doc" -mindepth 1 -not -name copyright -not -type d -delete 2>/dev/null || true
-find "$rootfs/usr/share/doc" -mindepth 1 -type d -empty -delete 2>/dev/null || true
-rm -rf "$rootfs"/usr/share/{man,groff,info,lintian,linda,locale}/* \
-  "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/*.bin \
-  "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/log/*.log "$rootfs"/var/log/apt/* \
-  "$rootfs"/var/cache/debconf/*-old "$rootfs"/var/lib/dpkg/*-old
-: >"$rootfs/etc/machine-id" 2>/dev/null || true
-rm -f "$rootfs/etc/hostname" "$rootfs/etc/resolv.conf"
 
 # The adapter (see the header). Only what ansible-builder's steps call: install, clean.
 cat >"$rootfs/usr/local/bin/dnf-apt" <<'ADAPTER'
@@ -135,14 +105,4 @@ esac
 ADAPTER
 chmod 755 "$rootfs/usr/local/bin/dnf-apt"
 
-tar --numeric-owner -C "$rootfs" -c . \
-  | podman import --quiet --change 'CMD ["bash"]' \
-      --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
-      - "$EE_LOCAL_BASE" >/dev/null
-mkdir -p "$(dirname "$EE_BASE_ARCHIVE")"
-podman save --quiet --output "$EE_BASE_ARCHIVE.tmp" "$EE_LOCAL_BASE"
-mv "$EE_BASE_ARCHIVE.tmp" "$EE_BASE_ARCHIVE"
-size=$(podman image inspect --format '{{.Size}}' "$EE_LOCAL_BASE")
-log "made $EE_LOCAL_BASE ($((size / 1000000)) MB) in $(($(date +%s) - start)) s," \
-  "saved to ${EE_BASE_ARCHIVE#"$REPO"/}"
-echo "$EE_LOCAL_BASE"
+save_rootfs_image "$rootfs" "$EE_LOCAL_BASE" "$EE_BASE_ARCHIVE" "$start"
