@@ -16,7 +16,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 # The official base, pinned by digest: the Dockerfile's own default (make pin-base-image).
-OFFICIAL="docker.io/library/$(sed -n 's/^ARG BASE_IMAGE=//p' "$REPO/Dockerfile")"
+OFFICIAL="docker.io/library/$(dockerfile_base)"
 
 if [[ -n "${BASE_IMAGE:-}" && "${BASE_IMAGE}" != "$LOCAL_BASE" ]]; then
   echo "$BASE_IMAGE"

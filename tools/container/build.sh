@@ -24,7 +24,7 @@ esac
 
 if [[ "$builder" == docker ]]; then
   # docker's own store: base-image.sh does not apply; the Dockerfile's pinned default.
-  base="${BASE_IMAGE:-$(sed -n 's/^ARG BASE_IMAGE=//p' Dockerfile)}"
+  base="${BASE_IMAGE:-$(dockerfile_base)}"
 else
   base=$("$REPO/tools/container/base-image.sh")
 fi

@@ -11,6 +11,9 @@ CONTAINERS_ROOT="${CONTAINERS_ROOT:-$RUN_DIR/containers/storage}"
 # /tmp, named after this checkout so two checkouts never share it.
 CONTAINERS_RUNROOT="${CONTAINERS_RUNROOT:-/tmp/booking-podman-$(printf %s "$REPO" | md5sum | cut -c1-8)}"
 IMAGE_NAME="${IMAGE_NAME:-localhost/booking-api}"
+# The official base the Dockerfile builds FROM by default (ARG BASE_IMAGE: python:3.11-slim pinned
+# by digest; make pin-base-image re-pins it).
+dockerfile_base() { sed -n 's/^ARG BASE_IMAGE=//p' "$REPO/Dockerfile"; }
 # The local Debian base made by base-image.sh when python:3.11-slim cannot be pulled.
 LOCAL_BASE="localhost/debian:bookworm-slim"
 BASE_ARCHIVE="$CACHE_DIR/container/debian-bookworm-slim.tar"

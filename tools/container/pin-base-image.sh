@@ -8,7 +8,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 cd "$REPO"
 
-current=$(sed -n 's/^ARG BASE_IMAGE=//p' Dockerfile)
+current=$(dockerfile_base)
 [[ -n "$current" ]] || { log "no 'ARG BASE_IMAGE=' line in the Dockerfile"; exit 1; }
 name_tag="${current%@*}"
 manifest=$(mktemp)
