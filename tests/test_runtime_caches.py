@@ -3,7 +3,9 @@
 - tools/shared-botocore-loader: one botocore data loader per process and data path, installed
   into the venv by `make setup` and active from interpreter start (its .pth file);
 - plugins/strategy/mitogen_linear.py: the installed collections listed once per run, in the
-  process that forks Ansible's workers, instead of once per module task.
+  process that forks Ansible's workers, instead of once per module task;
+- and one cost kept out: our filter plugins import nothing of boto3 (Ansible loads a collection's
+  filter plugins afresh in each forked worker that templates one of them).
 
 Each check runs in a new interpreter of the toolchain venv, as a module run or ansible-playbook
 starts one, so the .pth file's start-up hook is what is tested.
@@ -83,6 +85,29 @@ def test_a_process_that_never_imports_botocore_does_not_load_it():
         import json, sys
         print(json.dumps({"loaded": sorted(m for m in sys.modules if m.startswith("botocore"))}))
     """)
+    assert seen["loaded"] == []
+
+
+def test_our_filter_plugins_do_not_import_boto3():
+    """A worker that templates any ``booking.aws`` filter loads the collection's filter files
+    (they are not loaded in the process that forks the workers, so nothing is inherited). When
+    monitoring.py took two metric names from a boto3-importing module_utils, every such task paid
+    for importing boto3 and botocore: 57 -> 38 CPU s for a no-op site.yml (2026-12-07)."""
+    seen = _python("""
+        import json, pathlib, sys
+        from importlib import import_module
+        from ansible.plugins.loader import init_plugin_loader
+        init_plugin_loader([str(pathlib.Path("collections").resolve())])
+        filters = sorted(p.stem for p in
+                         pathlib.Path("collections/ansible_collections/booking/aws/plugins/filter")
+                         .glob("*.py") if p.stem != "__init__")
+        for name in filters:
+            import_module(f"ansible_collections.booking.aws.plugins.filter.{name}")
+        print(json.dumps({"filters": filters,
+                          "loaded": sorted(m for m in sys.modules
+                                           if m.split(".")[0] in ("boto3", "botocore"))}))
+    """)
+    assert {"monitoring", "contract"} <= set(seen["filters"])
     assert seen["loaded"] == []
 
 

@@ -25,7 +25,7 @@ from typing import Any
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible_collections.booking.aws.plugins.filter.contract import redis_members, resource_names
-from ansible_collections.booking.aws.plugins.module_utils.rds_instances import (
+from ansible_collections.booking.aws.plugins.module_utils.backup_metrics import (
     RESTORE_LAG_METRIC,
     SNAPSHOT_AGE_METRIC,
 )

@@ -1,6 +1,5 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""DB instances as our RDS modules read and return them (rds_instance_restore, _rename), and the
-names of the backup metrics rds_backup_metrics publishes and the monitoring role alarms on."""
+"""DB instances as our RDS modules read and return them (rds_instance_restore, _rename)."""
 
 from __future__ import annotations
 
@@ -11,10 +10,6 @@ from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import (
     boto3_tag_list_to_ansible_dict,
 )
-
-# The custom metrics of a DB instance's backups (dimension DBInstanceIdentifier).
-RESTORE_LAG_METRIC = "RestoreLagSeconds"
-SNAPSHOT_AGE_METRIC = "SnapshotAgeSeconds"
 
 
 def describe_instance(client: Any, identifier: str) -> dict[str, Any] | None:

@@ -77,7 +77,7 @@ except ImportError:
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
-from ansible_collections.booking.aws.plugins.module_utils.rds_instances import (
+from ansible_collections.booking.aws.plugins.module_utils.backup_metrics import (
     RESTORE_LAG_METRIC,
     SNAPSHOT_AGE_METRIC,
 )
