@@ -83,8 +83,9 @@ $(UV):
 	@test -x $(VENV)/bin/python || $(PYTHON312) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
-# tools/shared-botocore-loader: our own package (one botocore data loader per process, so that a
-# module run under mitogen does not decode the AWS service models again; its module says why).
+# tools/shared-botocore-loader: our own package (one botocore data loader and one built-in handler
+# table per process, so that a module run under mitogen neither decodes the AWS service models nor
+# registers botocore's handlers again; its module says why).
 SHARED_LOADER := tools/shared-botocore-loader
 $(VENV)/.installed: requirements.txt constraints.txt requirements.yml $(wildcard $(SHARED_LOADER)/*) | $(UV)
 	$(UV_INSTALL) $(VENV)/bin/python -r requirements.txt -c constraints.txt \

@@ -1,7 +1,8 @@
 """The two per-run caches that make a module task cheap under Mitogen (docs/benchmarks.md):
 
-- tools/shared-botocore-loader: one botocore data loader per process and data path, installed
-  into the venv by `make setup` and active from interpreter start (its .pth file);
+- tools/shared-botocore-loader: one botocore data loader per process and data path, and
+  botocore's built-in event handlers registered once per process and copied into each session,
+  installed into the venv by `make setup` and active from interpreter start (its .pth file);
 - plugins/strategy/mitogen_linear.py: the installed collections listed once per run, in the
   process that forks Ansible's workers, instead of once per module task;
 - and one cost kept out: our filter plugins import nothing of boto3 (Ansible loads a collection's
@@ -88,6 +89,69 @@ def test_a_process_that_never_imports_botocore_does_not_load_it():
     assert seen["loaded"] == []
 
 
+HANDLERS = """
+    import json
+    import botocore.session
+    from botocore import handlers
+    Session = botocore.session.Session
+    registered = []
+    register_builtin = Session._register_builtin_handlers
+    def counting(self, events):
+        registered.append(1)
+        register_builtin(self, events)
+    Session._register_builtin_handlers = counting
+    def table(session):
+        emitter = session._events._emitter
+        return [[id(h) for h in emitter._handlers.prefix_search(spec[0])]
+                for spec in handlers.BUILTIN_HANDLERS]
+    first, second, third = (Session() for _ in range(3))
+    by_botocore = Session.__new__(Session)
+    getattr(Session.__init__, "__wrapped__", Session.__init__)(by_botocore)  # botocore's own
+    registered_by_sessions = len(registered) - 1  # the last one is botocore's own, just above
+    mine = lambda **kwargs: None
+    first.register("before-call.ecs.ListTasks", mine)
+    own_hooks = botocore.hooks.HierarchicalEmitter()
+    given = Session(event_hooks=own_hooks)
+    emitted = {name: [r[1] for r in session.get_component("event_emitter").emit(
+                   "choose-service-name", service_name="runtime.sagemaker")]
+               for name, session in (("second", second), ("botocore", by_botocore))}
+    print(json.dumps({
+        "same_table": table(second) == table(by_botocore) and table(third) == table(by_botocore),
+        "entries": sum(len(entry) for entry in table(by_botocore)),
+        "registrations": registered_by_sessions,
+        "mine_in_first": id(mine) in [id(h) for h in
+                                      first._events._emitter._handlers.prefix_search(
+                                          "before-call.ecs.ListTasks")],
+        "mine_in_second": id(mine) in [id(h) for h in
+                                       second._events._emitter._handlers.prefix_search(
+                                           "before-call.ecs.ListTasks")],
+        "given_kept": given._original_handler is own_hooks,
+        "emitted": emitted,
+    }))
+"""
+
+
+def test_sessions_start_from_botocores_builtin_handlers_registered_once():
+    seen = _python(HANDLERS)
+    assert seen["entries"] > 300  # botocore's table, as its own __init__ registers it
+    assert seen["same_table"]
+    assert seen["registrations"] == 1  # the template's; the three sessions copied it
+    assert seen["emitted"]["second"] == seen["emitted"]["botocore"] == ["sagemaker-runtime"]
+
+
+def test_handlers_registered_on_a_session_stay_in_it():
+    seen = _python(HANDLERS)
+    assert seen["mine_in_first"]
+    assert not seen["mine_in_second"]
+    assert seen["given_kept"]  # a session given its own event_hooks is left as botocore made it
+
+
+def test_switched_off_every_session_registers_the_handlers():
+    seen = _python(HANDLERS, **{SWITCH: "off"})
+    assert seen["same_table"]
+    assert seen["registrations"] == 3
+
+
 def test_our_filter_plugins_do_not_import_boto3():
     """A worker that templates any ``booking.aws`` filter loads the collection's filter files
     (they are not loaded in the process that forks the workers, so nothing is inherited). When
@@ -117,9 +181,10 @@ def test_the_hook_is_in_place_whichever_import_comes_first(first):
         import json, importlib
         importlib.import_module({first!r})
         import botocore.session
-        print(json.dumps({{"wrapped": hasattr(botocore.session.create_loader, "__wrapped__")}}))
+        wrapped = [botocore.session.create_loader, botocore.session.Session.__init__]
+        print(json.dumps({{"wrapped": [hasattr(f, "__wrapped__") for f in wrapped]}}))
     """)
-    assert seen["wrapped"]
+    assert seen["wrapped"] == [True, True]
 
 
 STRATEGY = """
