@@ -221,3 +221,38 @@ def test_the_strategy_lists_the_collections_once_and_hands_each_task_the_same_pa
         assert any(p.endswith(collection) for p in seen["expected"]), collection
     assert seen["seen"] == [seen["expected"]] * 3
     assert seen["listed_again"] == 0
+
+
+FORK = """
+    import gc, importlib.util, json, multiprocessing
+    import ansible.constants as C
+    from ansible.executor.process.worker import WorkerProcess
+    from ansible.plugins.loader import init_plugin_loader
+    init_plugin_loader(C.COLLECTIONS_PATHS)
+    for name in ("booking_strategy", "booking_strategy_again"):  # loaded twice: wrapped once
+        spec = importlib.util.spec_from_file_location(name, "plugins/strategy/mitogen_linear.py")
+        strategy = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(strategy)
+    inherited = [object() for _ in range(1000)]  # this process's objects, as the playbook's are
+    reader, writer = multiprocessing.get_context("fork").Pipe(duplex=False)
+    def worker():
+        writer.send(gc.get_freeze_count())
+    process = multiprocessing.get_context("fork").Process(target=worker)
+    strategy.frozen_while_forking(type(process).start)(process)
+    process.join()
+    print(json.dumps({
+        "in_the_worker": reader.recv(),
+        "here_after": gc.get_freeze_count(),
+        "wrapped_once": WorkerProcess.start.booking_frozen_while_forking
+                        and WorkerProcess.start.__closure__[0].cell_contents.__name__ == "start",
+        "exit": process.exitcode,
+    }))
+"""
+
+
+def test_workers_are_forked_with_the_controllers_objects_frozen_and_it_collects_as_before():
+    seen = _python(FORK)
+    assert seen["exit"] == 0
+    assert seen["in_the_worker"] > 1000  # everything alive at the fork, the list above included
+    assert seen["here_after"] == 0
+    assert seen["wrapped_once"]

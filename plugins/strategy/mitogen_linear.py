@@ -20,10 +20,18 @@ freshly forked worker, so the list was made again for every module task: 0.09 s 
 time each, about 9 s of a no-op ``site.yml`` (py-spy, docs/benchmarks.md). Listed here, in the
 process that forks the workers, every worker inherits it. The list cannot change during a run
 (the collection paths are read once, when Ansible starts).
+
+And one more: the objects of this process are frozen (``gc.freeze()``) while each worker is forked,
+and thawed in this process right after, so a worker's garbage collections skip everything it
+inherited: they neither spend time on those objects nor write to their pages (every page a
+collection touches is copied for the worker). A no-op ``site.yml``: about 6 % less CPU, fewer page
+faults (2026-12-07, docs/benchmarks.md). This process collects as before.
 """
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Callable
 from typing import Any
 
 from ansible.errors import AnsibleError
@@ -38,6 +46,7 @@ except ImportError as exc:
         f"ANSIBLE_STRATEGY=linear: {exc}") from exc
 
 from ansible.collections.list import list_collection_dirs
+from ansible.executor.process.worker import WorkerProcess
 
 
 def _collection_dirs_once() -> None:
@@ -54,6 +63,22 @@ def _collection_dirs_once() -> None:
     _planner._load_collections = _load_collections
 
 
+def frozen_while_forking(start: Callable[[Any], None]) -> Callable[[Any], None]:
+    """``WorkerProcess.start`` made to fork with this process's objects frozen, then thaw them."""
+
+    def start_frozen(worker: Any) -> None:
+        gc.freeze()
+        try:
+            start(worker)
+        finally:
+            gc.unfreeze()
+
+    start_frozen.booking_frozen_while_forking = True  # type: ignore[attr-defined]
+    return start_frozen
+
+
 _collection_dirs_once()
+if not getattr(WorkerProcess.start, "booking_frozen_while_forking", False):
+    WorkerProcess.start = frozen_while_forking(WorkerProcess.start)  # type: ignore[method-assign]
 
 __all__ = ["StrategyModule"]
