@@ -11,6 +11,7 @@ from test_ecs_deployments import (  # the same stack and readers
     CLUSTER,
     SERVICE,
     _create,
+    _ended,
     _pause,
     _sd,
     _service,
@@ -101,6 +102,25 @@ def test_no_deployment_of_the_task_definition_is_nothing_to_do(stack, ansible):
     result = ansible.module(MODULE, _args(task_definition=stack["revisions"][2],
                                           action="continue", wait_for="end"))
     assert result == {**result, "changed": False, "found": False, "deployment": {}}
+
+
+def test_a_deployment_ecs_rolled_back_before_the_wait_is_found_as_it_ended(stack, ansible):
+    """The release's wait for its own deployment comes after the worker's rollout; if the test
+    traffic pause timed out meanwhile (its action ROLLBACK), ECS has put the old revision back
+    as PRIMARY. That deployment is the release's all the same: found, ended, with ECS's reason -
+    not "no deployment of the task definition" (a release would then record what ECS undid)."""
+    _create(stack)
+    arn = _update(stack, 2, lifecycleHooks=_pause("POST_TEST_TRAFFIC_SHIFT", timeoutInMinutes=1,
+                                                   action="ROLLBACK"))
+    assert _ended(stack, arn)["status"] == "ROLLBACK_SUCCESSFUL"
+    assert _service(stack)["taskDefinition"] == stack["revisions"][0]  # PRIMARY: the old one
+    result = ansible.module(MODULE, _args(task_definition=stack["revisions"][1], wait_for="pause"))
+    assert result["found"] is True, result
+    assert result["changed"] is False
+    assert result["deployment"]["arn"] == arn
+    assert result["deployment"]["status"] == "ROLLBACK_SUCCESSFUL"
+    assert result["deployment"]["ended"] is True
+    assert "pause hook timed out" in result["deployment"]["status_reason"]
 
 
 def test_continue_is_nothing_to_do_once_ended_and_fails_while_not_paused(stack, ansible):

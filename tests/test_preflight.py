@@ -21,9 +21,13 @@ from harness import BIN, REPO
         ({"ecs_service_web_cpu": "a lot"}, "ecs_service_web_cpu"),
         ({"ecs_service_exec_enabled": True, "ecs_service_readonly_root_filesystem": True},
          "ECS Exec agent cannot start on a read-only root"),
+        # The release answers the web's test-traffic pause after the worker's rollout wait.
+        ({"ecs_service_deployment_strategy": "canary",
+          "ecs_service_test_traffic_pause_minutes": 30},
+         "must be longer than ecs_service_rollout_timeout (1800 s)"),
     ],
     ids=["unknown-environment", "wrong-type", "bad-choice", "missing-suboption", "tags-not-dict",
-         "late-role-wrong-type", "exec-on-read-only-root"],
+         "late-role-wrong-type", "exec-on-read-only-root", "pause-shorter-than-rollout"],
 )
 def test_bad_input_fails_before_any_aws_call(fresh_emulator, ansible, extra_vars, message):
     run = ansible.playbook("site.yml", extra_vars=extra_vars)

@@ -11,8 +11,11 @@ module: ecs_service_deployment
 short_description: Wait for, continue or roll back an ECS service deployment
 description:
   - Works on the newest service deployment of a service (C(ListServiceDeployments)), or the one
-    given by ARN. With I(task_definition), only a deployment whose service runs that task
-    definition as its PRIMARY counts; none in progress means nothing to do (a re-run).
+    given by ARN. With I(task_definition), the newest deployment counts only if its target
+    revision (C(DescribeServiceRevisions)) runs that task definition; otherwise there is nothing
+    to do (a re-run that started no deployment). A deployment of it that ECS has already ended,
+    rolled back included (a pause hook that timed out, an alarm, the circuit breaker), is found
+    and returned as it ended - never taken for nothing to do.
   - I(wait_for=pause) waits until the deployment waits at a C(PAUSE) lifecycle hook
     (C(lifecycleHookDetails) status C(AWAITING_ACTION)) or has ended; I(wait_for=end) waits until
     it has ended (C(SUCCESSFUL), C(STOPPED), C(ROLLBACK_SUCCESSFUL), C(ROLLBACK_FAILED)).
@@ -170,21 +173,26 @@ class Deployment:
         if not briefs:
             return {}
         newest = max(briefs, key=lambda b: b.get("createdAt") or b.get("startedAt") or 0)
-        if p["task_definition"] and not self._runs(p["task_definition"]):
+        if p["task_definition"] and self._target_task_definition(newest) != p["task_definition"]:
             return {}
         return self.describe(newest["serviceDeploymentArn"])
 
-    def _runs(self, task_definition: str) -> bool:
-        """Whether the service's PRIMARY deployment is of `task_definition`."""
+    def _target_task_definition(self, brief: dict[str, Any]) -> str:
+        """The task definition the deployment deploys (its target service revision's).
+
+        Not the service's PRIMARY deployment: once ECS has rolled a deployment back (a pause
+        hook that timed out before the release answered it, an alarm, the circuit breaker), the
+        PRIMARY is the old revision again, and a release asking for its own deployment would
+        take "not found" for "nothing to do" and record a release that ECS undid."""
+        revision = brief.get("targetServiceRevisionArn")
+        if not revision:
+            return ""
         try:
-            services = self.client.describe_services(
-                aws_retry=True, cluster=self.p["cluster"], services=[self.p["service"]],
-            ).get("services") or []
+            revisions = self.client.describe_service_revisions(
+                aws_retry=True, serviceRevisionArns=[revision]).get("serviceRevisions") or []
         except AWS_ERRORS as e:
-            self.module.fail_json_aws(e, msg=f"Unable to describe service {self.p['service']}")
-        primary = next((d for s in services for d in s.get("deployments", [])
-                        if d.get("status") == "PRIMARY"), {})
-        return primary.get("taskDefinition") == task_definition
+            self.module.fail_json_aws(e, msg=f"Unable to describe service revision {revision}")
+        return revisions[0].get("taskDefinition", "") if revisions else ""
 
     def act(self, deployment: dict[str, Any]) -> bool:
         """Apply the action; whether anything was (or, in check mode, would be) done."""
