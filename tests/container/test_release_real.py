@@ -360,6 +360,11 @@ def test_a_served_name_django_refuses_fails_the_smoke_test(stack):
 # --- blue/green and canary (issue 18): ECS's native strategies behind the real load balancer ----
 
 BLUE_GREEN = {"release_strategy": "blue_green", "release_bake_minutes": 2}  # 12 s of bake here
+# From deploy.yml's start to its deployment's bake: the migration, the worker's rollout, green's
+# start and health checks, the test-traffic smoke test, a canary step - about a minute alone; over
+# three under a slow machine's load (12-07: the 180 s pause of then timed out first). The pause
+# times out after ecs_service_test_traffic_pause_minutes (60 x 6 s here), the playbook after 900 s.
+BAKE_REACHED_WITHIN = 600
 
 
 def _record_tag(stack: Stack) -> str:
@@ -423,7 +428,7 @@ def test_rollback_during_the_bake_returns_traffic_to_blue_without_new_tasks(stac
         "playbooks/deploy.yml", tag, release_strategy="blue_green", release_bake_minutes=30)))
     with TrafficLoop() as traffic:
         releasing.start()
-        deadline = time.monotonic() + 300
+        deadline = time.monotonic() + BAKE_REACHED_WITHIN
         while not (releasing.is_alive() is False or (
                 _newest_deployment(stack).get("lifecycleStage") == "BAKE_TIME"
                 and _newest_deployment(stack)["status"] == "IN_PROGRESS")):
@@ -464,7 +469,7 @@ def test_a_canary_whose_alarm_fires_during_the_bake_is_rolled_back_by_ecs(stack)
         "playbooks/deploy.yml", tag, release_strategy="canary", release_canary_percent=50.0,
         release_canary_bake_minutes=1, release_bake_minutes=30)))
     releasing.start()
-    deadline = time.monotonic() + 300
+    deadline = time.monotonic() + BAKE_REACHED_WITHIN
     # The canary's own bake: the deployment before it may have ended in BAKE_TIME too.
     while (_newest_deployment(stack).get("lifecycleStage"),
            _newest_deployment(stack)["status"]) != ("BAKE_TIME", "IN_PROGRESS"):
